@@ -17,7 +17,8 @@ cjson.encode_sparse_array(true)
 cjson_raw.encode_sparse_array(true)
 
 local EMPTY = "\0bai-empty-array\0"
-local EMPTY_ENCODED = '"\\u0000bai-empty-array\\u0000"'
+-- as a Lua pattern: how cjson writes EMPTY ("\u0000" escapes, "-" escaped for gsub)
+local EMPTY_PATTERN = '"\\u0000bai%-empty%-array\\u0000"'
 
 --- Mark t as an array (so it encodes as [] when empty); returns t.
 ---@generic T
@@ -60,18 +61,17 @@ end
 ---@param v any
 ---@return string|nil text, bai.Error|nil err
 function M.encode(v)
-  if has_empty_arrays(v, 0) then
-    local s, err = cjson.encode(replace_empty(v))
-    if not s then
-      return nil, errors.new("VALUE_ERROR", "cannot encode JSON: " .. tostring(err))
-    end
-    return (s:gsub(EMPTY_ENCODED, "[]", nil))
-  end
-  local s, err = cjson.encode(v)
+  local marked = has_empty_arrays(v, 0)
+  local s, err = cjson.encode(marked and replace_empty(v) or v)
   if not s then
     return nil, errors.new("VALUE_ERROR", "cannot encode JSON: " .. tostring(err))
   end
-  return s
+  if marked then
+    s = s:gsub(EMPTY_PATTERN, "[]")
+  end
+  -- cjson escapes "/" as "\/"; both are valid JSON, the plain form is easier to read.
+  -- A literal backslash is written "\\", so this never touches one.
+  return (s:gsub("\\/", "/"))
 end
 
 --- Decode JSON text; arrays come back marked (so they re-encode as arrays).

@@ -1,0 +1,48 @@
+--- RPC handlers: code execution in kernels (execute).
+local errors = require("bai.errors")
+local mp = require("bai.msgpack")
+
+return function(agent)
+  local H = {}
+
+  local MODES = { query = true, batch = true, input = true, continue = true }
+
+  H.execute = {
+    params = {
+      { "session_id", optional = true },
+      { "kernel_id", type = "string" },
+      { "api_version", type = "integer" },
+      { "run_id", optional = true },
+      { "mode", type = "string" },
+      { "code", type = "string" },
+      { "opts", optional = true },
+      { "flush_timeout", optional = true },
+    },
+    run = function(_, p)
+      if not MODES[p.mode] then
+        return nil, errors.new("VALUE_ERROR", "unknown execution mode: " .. p.mode)
+      end
+      local k, err = agent:get_kernel(p.kernel_id)
+      if not k then
+        return nil, err
+      end
+      local flush = tonumber(p.flush_timeout)
+      local run_id = type(p.run_id) == "string" and p.run_id or nil
+      local opts = type(p.opts) == "table" and p.opts or {}
+      local res, xerr = k.runner:execute(run_id, p.mode, p.code, opts, p.api_version, flush)
+      if not res then
+        return nil, xerr
+      end
+      if res.status == "exec-timeout" then
+        -- as upstream: a kernel whose run timed out is destroyed
+        require("bai.agent.kernel").destroy(agent, p.kernel_id, p.session_id, "exec-timeout")
+      end
+      if res.exitCode == nil then
+        res.exitCode = mp.null
+      end
+      return res
+    end,
+  }
+
+  return H
+end
