@@ -31,8 +31,15 @@ local function run_tests(args)
     bargs[#bargs + 1] = args[i]
   end
   rawset(_G, "arg", bargs)
-  require("busted.runner")({ standalone = false })
-  return 0
+  -- busted ends a failing run with error() (no value) under Lua 5.1: that means "failed"
+  local ok, err = pcall(require("busted.runner"), { standalone = false })
+  if ok then
+    return 0
+  end
+  if err ~= nil then
+    io.stderr:write("bai-agent --test: ", tostring(err), "\n")
+  end
+  return 1
 end
 
 --- Forbid new globals from here on (Redis's allow-list idea with a plain metatable).
