@@ -8,6 +8,7 @@
 #include "bai_lua.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -83,6 +84,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot find the Lua tree (set BAI_LUA_DIR)\n", argv[0]);
         return 70;
     }
+    /* a peer that went away (a child's stdin, a socket) must be an EPIPE error, not a
+     * fatal signal; children get the default back before exec (proc.c) */
+    signal(SIGPIPE, SIG_IGN);
     lua_State *L = luaL_newstate();
     if (!L)
         BAI_OOM();

@@ -19,7 +19,10 @@ static bai_proc_t *s_check(lua_State *L)
     return u->p;
 }
 
-/* collect a Lua array of strings (or a map for env) into a NULL-terminated vector */
+/* Collect a Lua array of strings (or, for env, a map and/or "K=V" list) into a
+ * NULL-terminated vector. The vector (a userdata) and the strings built for map entries
+ * (kept in an anchor table) are left on the stack, which keeps them alive until the
+ * calling C function returns. */
 static const char **s_strv(lua_State *L, int idx, int env)
 {
     size_t n = 0;
@@ -29,7 +32,6 @@ static const char **s_strv(lua_State *L, int idx, int env)
         lua_pop(L, 1);
     }
     const char **v = lua_newuserdata(L, (n + 1) * sizeof(char *));
-    /* the userdata stays on the stack, anchoring the vector until the caller returns */
     size_t i = 0;
     if (!env) {
         for (i = 0; i < n; i++) {
@@ -38,6 +40,8 @@ static const char **s_strv(lua_State *L, int idx, int env)
             lua_pop(L, 1); /* strings stay alive: the table holds them */
         }
     } else {
+        lua_newtable(L); /* anchor for "K=V" strings built from map entries */
+        int anchor = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             if (lua_type(L, -2) == LUA_TNUMBER) {
@@ -45,7 +49,7 @@ static const char **s_strv(lua_State *L, int idx, int env)
             } else {
                 lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), luaL_checkstring(L, -1));
                 v[i++] = lua_tostring(L, -1);
-                lua_rawseti(L, idx, -(int)i); /* anchor the built string in the table */
+                lua_rawseti(L, anchor, (int)i);
             }
             lua_pop(L, 1);
         }
@@ -80,17 +84,8 @@ static int l_proc_spawn(lua_State *L)
     bai_proc_opts_t o = {.uid = -1, .gid = -1};
     o.argv = s_strv(L, 1, 0);
     lua_getfield(L, 2, "env");
-    if (lua_istable(L, -1)) {
-        /* copy so we can anchor generated strings without touching the caller's table */
-        lua_newtable(L);
-        lua_pushnil(L);
-        while (lua_next(L, -3)) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_settable(L, -4);
-        }
+    if (lua_istable(L, -1))
         o.envp = s_strv(L, lua_gettop(L), 1);
-    }
     lua_getfield(L, 2, "cwd");
     o.cwd = lua_tostring(L, -1);
     o.pipe_stdin = s_mode(L, 2, "stdin", 0);
