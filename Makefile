@@ -69,7 +69,7 @@ test: all
 	scripts/test.sh
 
 lint:
-	luacheck -q lua runner/lua plugins tests
+	luacheck -q lua runner/lua tests scripts
 	@! grep -rnE '#(only|focus)' tests --include='*_spec.lua' || (echo "focus tags committed" && false)
 
 fmt:
