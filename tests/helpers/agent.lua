@@ -68,28 +68,16 @@ var-base-path = "%s/var"
 scratch-root = "%s"
 port-range = [%d, %d]
 bind-host = "127.0.0.1"
+krunner-path = "%s/build/krunner"
 
 [logging]
 level = "DEBUG"
 %s
-]], h.id, h.rpc_port, h.dir, h.scratch_root, h.port_lo, h.port_hi, opts.toml or "")
+]], h.id, h.rpc_port, h.dir, h.scratch_root, h.port_lo, h.port_hi, repo_root(),
+    opts.toml or "")
   assert(fs.write_file(h.config, toml))
-  local exe = repo_root() .. "/build/bai-agent"
-  h.proc = assert(proc.spawn({ "/bin/sh", "-c", "exec " .. exe .. " serve -f " .. h.config
-    .. " >" .. h.log .. " 2>&1" }, { stdout = "null", stderr = "null" }))
-  -- ready when the RPC handshake succeeds
-  local give_up = sched.now() + 15
-  while true do
-    local c = client.connect(h.addr, { handshake_timeout = 0.5 })
-    if c then
-      h.client = c
-      break
-    end
-    local code = h.proc.handle:status()
-    if code or sched.now() > give_up then
-      error("the agent did not start; log:\n" .. (fs.read_file(h.log) or ""))
-    end
-  end
+  h.exe = sys.getenv("BAI_AGENT_BIN") or (repo_root() .. "/build/bai-agent")
+  M.launch(h)
   function h.call(meth, args, kwargs, timeout)
     return h.client:call(meth, mp.array(args or {}), kwargs or {}, timeout or 120)
   end
@@ -103,10 +91,37 @@ level = "DEBUG"
     h.proc:close()
     return code
   end
+  --- Kill the agent with SIGKILL (a crash) and start a new one on the same config.
+  function h.crash_and_restart()
+    h.client:close()
+    h.client = nil
+    h.proc:kill("KILL")
+    h.proc:wait(10)
+    h.proc:close()
+    M.launch(h)
+  end
   function h.read_log()
     return fs.read_file(h.log) or ""
   end
   return h
+end
+
+--- Start (or restart) the agent process of handle h and wait for its RPC handshake.
+function M.launch(h)
+  h.proc = assert(proc.spawn({ "/bin/sh", "-c", "exec " .. h.exe .. " serve -f " .. h.config
+    .. " >>" .. h.log .. " 2>&1" }, { stdout = "null", stderr = "null" }))
+  local give_up = sched.now() + 15
+  while true do
+    local c = client.connect(h.addr, { handshake_timeout = 0.5 })
+    if c then
+      h.client = c
+      return
+    end
+    local code = h.proc.handle:status()
+    if code or sched.now() > give_up then
+      error("the agent did not start; log:\n" .. (fs.read_file(h.log) or ""))
+    end
+  end
 end
 
 --- Containers Docker knows that this agent owns (running or not).

@@ -497,4 +497,79 @@ function M.destroy(agent, kernel_id, session_id, reason)
   return true
 end
 
+--- Rebuild the registry after a restart: adopt the running containers this agent owns
+--- (label ai.backend.owner) whose scratch directory holds a matching state file,
+--- re-taking their cores, memory and ports; clean up owned kernels whose container has
+--- stopped. A container without usable state is kept and reported, never destroyed.
+---@async
+---@param agent bai.Agent
+---@return table|nil report {adopted=[], cleaned=[], kept=[]}, bai.Error|nil err
+function M.recover(agent)
+  local list, err = docker.containers_list({ all = true,
+    filters = { label = { "ai.backend.owner=" .. agent.id } } })
+  if not list then
+    return nil, err
+  end
+  local report = { adopted = {}, cleaned = {}, kept = {} }
+  for _, c in ipairs(list) do
+    local labels = c.Labels or {}
+    local kid = labels["ai.backend.kernel-id"]
+    local dir = kid and agent:scratch_dir(kid)
+    local state = dir and fs.read_json(dir .. "/config/" .. STATE_FILE)
+    if type(state) ~= "table" or state.container_id ~= c.Id or state.id ~= kid then
+      log:warn("container %s (%s) is owned by this agent but has no usable state; kept as is",
+        c.Id:sub(1, 12), tostring((c.Names or {})[1]))
+      report.kept[#report.kept + 1] = c.Id
+    else
+      local k = {
+        id = kid,
+        session_id = state.session_id,
+        agent_id = agent.id,
+        container_id = c.Id,
+        container_name = state.container_name,
+        image = { canonical = state.image, docker_name = state.docker_image },
+        scratch_dir = dir,
+        repl_in_port = state.repl_in_port,
+        repl_out_port = state.repl_out_port,
+        service_ports = state.service_ports or {},
+        created_at = state.created_at,
+      }
+      local ports = { k.repl_in_port, k.repl_out_port }
+      for _, sp in ipairs(k.service_ports) do
+        for _, hp in ipairs(sp.host_ports or {}) do
+          ports[#ports + 1] = hp
+        end
+      end
+      k.ports = ports
+      local alloc = agent.resources:reserve(state.cores or {}, state.mem or 0)
+      k.alloc = alloc or { cpu = {}, mem = { root = 0 } }
+      if not alloc then
+        log:warn("kernel %s: its cores/memory overlap another kernel's; not re-taken", kid)
+      end
+      agent.ports:reserve(ports)
+      if c.State == "running" then
+        local runner, rerr = runner_client.connect("127.0.0.1", k.repl_in_port, k.repl_out_port)
+        if runner then
+          k.runner = runner
+          if not runner:wait_ready(10, 0.5) then
+            log:warn("kernel %s: the runner does not answer yet", kid)
+          end
+        else
+          log:warn("kernel %s: cannot connect to its runner: %s", kid, tostring(rerr))
+        end
+        k.status = "RUNNING"
+        agent.kernels[kid] = k
+        report.adopted[#report.adopted + 1] = kid
+        log:info("kernel %s: adopted its running container %s", kid, c.Id:sub(1, 12))
+      else
+        agent.kernels[kid] = k
+        k.status = "RUNNING"
+        M.destroy(agent, kid, k.session_id, "self-terminated")
+        report.cleaned[#report.cleaned + 1] = kid
+      end
+    end
+  end
+  return report
+end
+
 return M

@@ -124,6 +124,30 @@ function Resources:allocate(req)
   return { cpu = cpu, mem = { root = req.mem } }
 end
 
+--- Re-take a known allocation (recovery after a restart): the given cores and bytes.
+--- Returns the allocation, or nil, INSUFFICIENT_RESOURCE if any of it is taken already.
+---@param cores string[]
+---@param mem number
+---@return table|nil alloc, bai.Error|nil err
+function Resources:reserve(cores, mem)
+  local cpu = {}
+  for _, c in ipairs(cores) do
+    c = tostring(c)
+    if self.core_used[c] == nil or self.core_used[c] >= 1 then
+      return nil, errors.new("INSUFFICIENT_RESOURCE", "core " .. c .. " is not available")
+    end
+    cpu[c] = 1
+  end
+  if mem > self.mem_total - self.mem_used then
+    return nil, errors.new("INSUFFICIENT_RESOURCE", "not enough memory to re-take " .. mem)
+  end
+  for c in pairs(cpu) do
+    self.core_used[c] = 1
+  end
+  self.mem_used = self.mem_used + mem
+  return { cpu = cpu, mem = { root = mem } }
+end
+
 --- Return an allocation's slots. Idempotent per allocation object.
 ---@param alloc table
 function Resources:free(alloc)
@@ -209,6 +233,14 @@ function PortPool:take(n, is_free)
   -- rotate so a just-released port is not reused at once
   self.next = p
   return got
+end
+
+--- Mark specific ports as taken (recovery). Ports outside the range are accepted.
+---@param ports integer[]
+function PortPool:reserve(ports)
+  for _, q in ipairs(ports or {}) do
+    self.used[q] = true
+  end
 end
 
 ---@param ports integer[]

@@ -92,6 +92,15 @@ function M.run(args)
       status = die(tostring(err), 1)
       return
     end
+    local report, rerr = require("bai.agent.kernel").recover(agent)
+    if not report then
+      status = die("cannot scan this agent's containers: " .. tostring(rerr), 1)
+      return
+    end
+    if #report.adopted + #report.cleaned + #report.kept > 0 then
+      log:info("recovery: %d kernel(s) adopted, %d stopped kernel(s) cleaned up, %d "
+        .. "unrecognised container(s) kept", #report.adopted, #report.cleaned, #report.kept)
+    end
     local rpc = cfg.agent["rpc-listen-addr"]
     local server = require("bai.rpc.server").new({
       addr = string.format("tcp://%s:%d", rpc.host, rpc.port),
