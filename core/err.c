@@ -153,13 +153,20 @@ void bai_err_release(bai_err_t *err)
 const char *bai_err_code_name(int code)
 {
     static const char *const names[BAI_E__COUNT] = {
-        [BAI_E_OK] = "OK",           [BAI_E_SYS] = "ESYS",
-        [BAI_E_INVAL] = "EINVAL",    [BAI_E_NOENT] = "ENOENT",
-        [BAI_E_EXIST] = "EEXIST",    [BAI_E_PERM] = "EPERM",
-        [BAI_E_TIMEOUT] = "ETIMEDOUT", [BAI_E_CANCELED] = "ECANCELED",
-        [BAI_E_AGAIN] = "EAGAIN",    [BAI_E_PROTO] = "EPROTO",
-        [BAI_E_HTTP] = "EHTTP",      [BAI_E_ZMQ] = "EZMQ",
-        [BAI_E_ARCHIVE] = "EARCHIVE", [BAI_E_TOOBIG] = "E2BIG",
+        [BAI_E_OK] = "OK",
+        [BAI_E_SYS] = "ESYS",
+        [BAI_E_INVAL] = "EINVAL",
+        [BAI_E_NOENT] = "ENOENT",
+        [BAI_E_EXIST] = "EEXIST",
+        [BAI_E_PERM] = "EPERM",
+        [BAI_E_TIMEOUT] = "ETIMEDOUT",
+        [BAI_E_CANCELED] = "ECANCELED",
+        [BAI_E_AGAIN] = "EAGAIN",
+        [BAI_E_PROTO] = "EPROTO",
+        [BAI_E_HTTP] = "EHTTP",
+        [BAI_E_ZMQ] = "EZMQ",
+        [BAI_E_ARCHIVE] = "EARCHIVE",
+        [BAI_E_TOOBIG] = "E2BIG",
         [BAI_E_CLOSED] = "ECLOSED",
     };
     if (code < 0 || code >= BAI_E__COUNT || !names[code])

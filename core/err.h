@@ -15,20 +15,20 @@ extern "C" {
 /* Stable domain codes; err_lua.c maps each to the string code Lua sees. */
 enum {
     BAI_E_OK = 0,
-    BAI_E_SYS,       /* a system call failed; sys holds errno */
-    BAI_E_INVAL,     /* invalid argument or malformed input */
-    BAI_E_NOENT,     /* not found */
-    BAI_E_EXIST,     /* already exists */
-    BAI_E_PERM,      /* permission denied / outside a confined root */
-    BAI_E_TIMEOUT,   /* deadline passed */
-    BAI_E_CANCELED,  /* cancelled before completion */
-    BAI_E_AGAIN,     /* would block; retry after the readiness token */
-    BAI_E_PROTO,     /* protocol or format violation */
-    BAI_E_HTTP,      /* transport error talking HTTP */
-    BAI_E_ZMQ,       /* libzmq error; sys holds zmq_errno() */
-    BAI_E_ARCHIVE,   /* libarchive error */
-    BAI_E_TOOBIG,    /* a size limit was exceeded */
-    BAI_E_CLOSED,    /* the object was closed */
+    BAI_E_SYS,      /* a system call failed; sys holds errno */
+    BAI_E_INVAL,    /* invalid argument or malformed input */
+    BAI_E_NOENT,    /* not found */
+    BAI_E_EXIST,    /* already exists */
+    BAI_E_PERM,     /* permission denied / outside a confined root */
+    BAI_E_TIMEOUT,  /* deadline passed */
+    BAI_E_CANCELED, /* cancelled before completion */
+    BAI_E_AGAIN,    /* would block; retry after the readiness token */
+    BAI_E_PROTO,    /* protocol or format violation */
+    BAI_E_HTTP,     /* transport error talking HTTP */
+    BAI_E_ZMQ,      /* libzmq error; sys holds zmq_errno() */
+    BAI_E_ARCHIVE,  /* libarchive error */
+    BAI_E_TOOBIG,   /* a size limit was exceeded */
+    BAI_E_CLOSED,   /* the object was closed */
     BAI_E__COUNT
 };
 

@@ -83,8 +83,7 @@ int bai_lua_push_err(lua_State *L, bai_err_t *err)
 {
     lua_pushnil(L);
     if (err && *err) {
-        s_push_error(L, bai_err_code_name((*err)->code), (*err)->msg, (*err)->sys,
-                     (*err)->status);
+        s_push_error(L, bai_err_code_name((*err)->code), (*err)->msg, (*err)->sys, (*err)->status);
         bai_err_release(err);
     } else {
         s_push_error(L, "EUNKNOWN", "unknown error", 0, 0);

@@ -168,8 +168,8 @@ static size_t s_header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-int bai_http_request(bai_http_t *h, const bai_http_opts_t *o, uint64_t token,
-                     bai_http_req_t **out, bai_err_t *err)
+int bai_http_request(bai_http_t *h, const bai_http_opts_t *o, uint64_t token, bai_http_req_t **out,
+                     bai_err_t *err)
 {
     CURL *e = curl_easy_init();
     if (!e)
@@ -229,8 +229,7 @@ int bai_http_req_finished(bai_http_req_t *r, long *status, bai_err_t *err)
                                 r->max_body);
         if (r->result == CURLE_OPERATION_TIMEDOUT)
             return bai_err_make(err, BAI_E_TIMEOUT, 0, "%s", curl_easy_strerror(r->result));
-        return bai_err_make(err, BAI_E_HTTP, (int)r->result, "%s",
-                            curl_easy_strerror(r->result));
+        return bai_err_make(err, BAI_E_HTTP, (int)r->result, "%s", curl_easy_strerror(r->result));
     }
     return 1;
 }

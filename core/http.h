@@ -15,15 +15,15 @@ typedef struct bai_http_s bai_http_t;
 typedef struct bai_http_req_s bai_http_req_t;
 
 typedef struct {
-    const char *method;              /* "GET", "POST", "PUT", "DELETE", "HEAD" */
-    const char *url;                 /* e.g. "http://localhost/v1.41/_ping" */
-    const char *unix_socket;         /* NULL for TCP */
-    const char *const *headers;      /* NULL-terminated "Name: value" lines, or NULL */
-    const char *body;                /* copied; NULL for none */
+    const char *method;         /* "GET", "POST", "PUT", "DELETE", "HEAD" */
+    const char *url;            /* e.g. "http://localhost/v1.41/_ping" */
+    const char *unix_socket;    /* NULL for TCP */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+    const char *body;           /* copied; NULL for none */
     size_t body_len;
-    double timeout;                  /* whole-transfer limit in seconds; 0 = none */
-    size_t max_body;                 /* buffered mode: fail with BAI_E_TOOBIG past this; 0 = no limit */
-    int stream;                      /* 1: the caller drains the body as it arrives */
+    double timeout;  /* whole-transfer limit in seconds; 0 = none */
+    size_t max_body; /* buffered mode: fail with BAI_E_TOOBIG past this; 0 = no limit */
+    int stream;      /* 1: the caller drains the body as it arrives */
 } bai_http_opts_t;
 
 /** The client for a loop (one multi handle). Free with bai_http_free(). */
@@ -32,8 +32,8 @@ void bai_http_free(bai_http_t **hp);
 
 /** Start a request; `token` completes when it ends (success or failure). The request
  * belongs to the caller: free it with bai_http_req_free() (which aborts it if running). */
-int bai_http_request(bai_http_t *h, const bai_http_opts_t *o, uint64_t token,
-                     bai_http_req_t **out, bai_err_t *err);
+int bai_http_request(bai_http_t *h, const bai_http_opts_t *o, uint64_t token, bai_http_req_t **out,
+                     bai_err_t *err);
 
 /** 1 when finished. Then *status is the HTTP status (0 if none) and, on a transport
  * failure, the function returns -1 with *err set (once; later calls return 1 and no

@@ -135,7 +135,7 @@ static int l_req_close(lua_State *L)
 int luaopen_bai_http(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"result", l_req_result}, {"read", l_req_read},   {"response_headers", l_req_headers},
+        {"result", l_req_result}, {"read", l_req_read},  {"response_headers", l_req_headers},
         {"close", l_req_close},   {"__gc", l_req_close}, {NULL, NULL},
     };
     static const luaL_Reg fns[] = {{"request", l_http_request}, {NULL, NULL}};

@@ -170,9 +170,10 @@ uint64_t bai_loop_timer_start(bai_loop_t *loop, double delay, bai_timer_fn fn, v
     t->id = loop->next_timer++;
     t->fn = fn;
     t->ud = ud;
+    uint64_t id = t->id; /* read before sifting: s_heap_up may move the entry */
     loop->ntimers++;
     s_heap_up(loop, loop->ntimers - 1);
-    return t->id;
+    return id;
 }
 
 void bai_loop_timer_stop(bai_loop_t *loop, uint64_t id)
@@ -216,6 +217,8 @@ void bai_loop_complete(bai_loop_t *loop, uint64_t token)
 size_t bai_loop_drain(bai_loop_t *loop, uint64_t *out, size_t max)
 {
     size_t n = loop->ndone < max ? loop->ndone : max;
+    if (n == 0)
+        return 0; /* loop->done may still be NULL: memcpy from NULL is undefined */
     memcpy(out, loop->done, n * sizeof(uint64_t));
     memmove(loop->done, loop->done + n, (loop->ndone - n) * sizeof(uint64_t));
     loop->ndone -= n;

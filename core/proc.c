@@ -183,8 +183,7 @@ static void s_child(const bai_proc_opts_t *o, int fds[3], int errfd)
         goto fail;
     if (o->uid >= 0 && setuid((uid_t)o->uid) < 0)
         goto fail;
-    execvpe(o->argv[0], (char *const *)o->argv,
-            o->envp ? (char *const *)o->envp : environ);
+    execvpe(o->argv[0], (char *const *)o->argv, o->envp ? (char *const *)o->envp : environ);
 fail:;
     int e = errno;
     ssize_t w = write(errfd, &e, sizeof e);
@@ -270,7 +269,7 @@ int bai_proc_spawn(bai_loop_t *loop, const bai_proc_opts_t *o, bai_proc_t **out,
     }
     *out = p;
     return 0;
-fail: {
+fail : {
     int fdsall[] = {in[0], in[1], so[0], so[1], se[0], se[1], ep[0], ep[1], devnull};
     for (size_t i = 0; i < BAI_ARRAY_LEN(fdsall); i++)
         if (fdsall[i] >= 0)

@@ -29,8 +29,7 @@ enum { BAI_PROC_STDOUT = 1, BAI_PROC_STDERR = 2 };
 
 /** Spawn a child. Returns 0 and *out, or -1 with *err (exec failures are reported here,
  * not as an exit code). Free with bai_proc_free(). */
-int bai_proc_spawn(bai_loop_t *loop, const bai_proc_opts_t *opts, bai_proc_t **out,
-                   bai_err_t *err);
+int bai_proc_spawn(bai_loop_t *loop, const bai_proc_opts_t *opts, bai_proc_t **out, bai_err_t *err);
 
 /** The child's pid. */
 pid_t bai_proc_pid(const bai_proc_t *p);

@@ -210,11 +210,16 @@ static int l_proc_tostring(lua_State *L)
 int luaopen_bai_proc(lua_State *L)
 {
     static const luaL_Reg methods[] = {
-        {"read", l_proc_read},         {"status", l_proc_status},
-        {"exit_token", l_proc_exit_token}, {"write", l_proc_write},
-        {"close_stdin", l_proc_close_stdin}, {"kill", l_proc_kill},
-        {"pid", l_proc_pid},           {"close", l_proc_close},
-        {"__gc", l_proc_close},        {"__tostring", l_proc_tostring},
+        {"read", l_proc_read},
+        {"status", l_proc_status},
+        {"exit_token", l_proc_exit_token},
+        {"write", l_proc_write},
+        {"close_stdin", l_proc_close_stdin},
+        {"kill", l_proc_kill},
+        {"pid", l_proc_pid},
+        {"close", l_proc_close},
+        {"__gc", l_proc_close},
+        {"__tostring", l_proc_tostring},
         {NULL, NULL},
     };
     static const luaL_Reg fns[] = {{"spawn", l_proc_spawn}, {NULL, NULL}};

@@ -24,9 +24,9 @@ static const struct {
     const char *name;
     int type;
 } s_types[] = {
-    {"PAIR", ZMQ_PAIR},     {"PUB", ZMQ_PUB},   {"SUB", ZMQ_SUB},   {"REQ", ZMQ_REQ},
-    {"REP", ZMQ_REP},       {"DEALER", ZMQ_DEALER}, {"ROUTER", ZMQ_ROUTER}, {"PULL", ZMQ_PULL},
-    {"PUSH", ZMQ_PUSH},
+    {"PAIR", ZMQ_PAIR},     {"PUB", ZMQ_PUB},   {"SUB", ZMQ_SUB},
+    {"REQ", ZMQ_REQ},       {"REP", ZMQ_REP},   {"DEALER", ZMQ_DEALER},
+    {"ROUTER", ZMQ_ROUTER}, {"PULL", ZMQ_PULL}, {"PUSH", ZMQ_PUSH},
 };
 
 /* option name -> (id, kind): kind 'i' int, 's' bytes/string */
@@ -307,9 +307,12 @@ int luaopen_bai_zmq(lua_State *L)
         {NULL, NULL},
     };
     static const luaL_Reg fns[] = {
-        {"socket", l_zmq_socket},         {"curve_keypair", l_zmq_curve_keypair},
-        {"z85_encode", l_zmq_z85_encode}, {"z85_decode", l_zmq_z85_decode},
-        {"has", l_zmq_has},               {"version", l_zmq_version},
+        {"socket", l_zmq_socket},
+        {"curve_keypair", l_zmq_curve_keypair},
+        {"z85_encode", l_zmq_z85_encode},
+        {"z85_decode", l_zmq_z85_decode},
+        {"has", l_zmq_has},
+        {"version", l_zmq_version},
         {NULL, NULL},
     };
     bai_lua_newclass(L, ZSOCK_MT, methods);

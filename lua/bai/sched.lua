@@ -192,7 +192,9 @@ end
 ---@param seconds number
 ---@return true|nil ok, bai.Error|nil err  ECANCELED if the task was cancelled
 function M.sleep(seconds)
-  local ok, err = M.await(loop.token(), seconds)
+  local tok = loop.token()
+  local ok, err = M.await(tok, seconds)
+  abandoned[tok] = nil -- nothing ever completes a sleep token: do not keep it
   if not ok and err.code == "ECANCELED" then
     return nil, err
   end
@@ -310,20 +312,23 @@ function M.run(until_task, max_seconds)
     if give_up and now >= give_up then
       return false
     end
-    local timeout = -1
+    -- nil = no deadline; a deadline already past is negative and must not read as "none"
+    local timeout = nil
     for task in pairs(timed) do
       local d = task.deadline - now
-      if timeout < 0 or d < timeout then
+      if timeout == nil or d < timeout then
         timeout = d
       end
     end
     if give_up then
       local g = give_up - now
-      if timeout < 0 or g < timeout then
+      if timeout == nil or g < timeout then
         timeout = g
       end
     end
-    if timeout ~= -1 and timeout < 0 then
+    if timeout == nil then
+      timeout = -1
+    elseif timeout < 0 then
       timeout = 0
     end
     local toks, err = loop.step(timeout)
@@ -389,6 +394,7 @@ function Event:wait(timeout)
     for i, t in ipairs(self.waiters) do
       if t == tok then
         table.remove(self.waiters, i)
+        abandoned[tok] = nil -- no longer listed: nothing will complete it
         break
       end
     end
@@ -446,10 +452,20 @@ function Queue:get(timeout)
     local left = give_up and math.max(0, give_up - loop.now())
     local ok, err = M.await(tok, left)
     if not ok then
+      local listed = false
       for i, t in ipairs(self.waiters) do
         if t == tok then
           table.remove(self.waiters, i)
+          abandoned[tok] = nil -- no longer listed: nothing will complete it
+          listed = true
           break
+        end
+      end
+      if not listed and self.head <= self.tail then
+        -- a put woke us just as we gave up: pass the wakeup on so no item is stranded
+        local nxt = table.remove(self.waiters, 1)
+        if nxt then
+          M.complete(nxt)
         end
       end
       return nil, err
@@ -483,6 +499,7 @@ function Semaphore:acquire(timeout)
     for i, t in ipairs(self.waiters) do
       if t == tok then
         table.remove(self.waiters, i)
+        abandoned[tok] = nil -- no longer listed: nothing will complete it
         return nil, err
       end
     end
