@@ -5,11 +5,14 @@
  */
 #include "bai_lua.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -245,6 +248,26 @@ static int l_sys_isatty(lua_State *L)
     return 1;
 }
 
+/* Lua: sys.tcp_port_free(ipv4, port) -> whether a TCP listener could bind there now.
+ * SO_REUSEADDR, so ports in TIME_WAIT count as free (as they do for docker-proxy). */
+static int l_sys_tcp_port_free(lua_State *L)
+{
+    const char *host = luaL_checkstring(L, 1);
+    int port = (int)luaL_checkinteger(L, 2);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return luaL_argerror(L, 1, "expected an IPv4 address and a port");
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return bai_lua_push_errf(L, "ESYS", "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    lua_pushboolean(L, ok);
+    return 1;
+}
+
 /* Lua: sys.random_hex(nbytes) -> 2*nbytes lowercase hex digits from getrandom(2) */
 static int l_sys_random_hex(lua_State *L)
 {
@@ -274,15 +297,25 @@ static int l_sys_random_hex(lua_State *L)
 int luaopen_bai_sys(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"hostname", l_sys_hostname},     {"arch", l_sys_arch},
-        {"kernel", l_sys_kernel},         {"cpu_list", l_sys_cpu_list},
-        {"cpu_count", l_sys_cpu_count},   {"mem_total", l_sys_mem_total},
-        {"cpu_model", l_sys_cpu_model},   {"pid", l_sys_pid},
-        {"getuid", l_sys_getuid},         {"geteuid", l_sys_geteuid},
-        {"getgid", l_sys_getgid},         {"time", l_sys_time},
-        {"monotonic", l_sys_monotonic},   {"getenv", l_sys_getenv},
-        {"exe_path", l_sys_exe_path},     {"isatty", l_sys_isatty},
-        {"random_hex", l_sys_random_hex}, {NULL, NULL},
+        {"hostname", l_sys_hostname},
+        {"arch", l_sys_arch},
+        {"kernel", l_sys_kernel},
+        {"cpu_list", l_sys_cpu_list},
+        {"cpu_count", l_sys_cpu_count},
+        {"mem_total", l_sys_mem_total},
+        {"cpu_model", l_sys_cpu_model},
+        {"pid", l_sys_pid},
+        {"getuid", l_sys_getuid},
+        {"geteuid", l_sys_geteuid},
+        {"getgid", l_sys_getgid},
+        {"time", l_sys_time},
+        {"monotonic", l_sys_monotonic},
+        {"getenv", l_sys_getenv},
+        {"exe_path", l_sys_exe_path},
+        {"isatty", l_sys_isatty},
+        {"random_hex", l_sys_random_hex},
+        {"tcp_port_free", l_sys_tcp_port_free},
+        {NULL, NULL},
     };
     lua_newtable(L);
     bai_lua_setfuncs(L, fns);

@@ -2,8 +2,8 @@
 # entrypoint.sh — kernel container entrypoint (mounted read-only at /opt/kernel/entrypoint.sh).
 #
 # POSIX sh, so it runs under busybox ash in images that have nothing else. It only makes
-# sure /home/work exists and then execs the runner, which stays PID 1 and receives the
-# container's signals.
+# sure /home/work exists and then execs the runner, which receives the container's
+# signals (through docker-init, which the agent runs as PID 1 to reap orphans).
 #
 # Privileges: the runner itself keeps the container user. When that is root and
 # LOCAL_USER_ID is set and non-zero, the runner starts user code (bootstrap.sh, query

@@ -27,6 +27,17 @@ local UNUSED = { type = "any", unused = true }
 --- reported (e.g. "watcher.service-addr").
 local OPAQUE = { type = "any", opaque = true }
 
+--- Mark a validated field as "not acted on yet": it keeps its type check and default,
+--- and is listed in info.unused when a file sets it.
+local function pending(def)
+  local d = {}
+  for k, v in pairs(def) do
+    d[k] = v
+  end
+  d.pending = true
+  return d
+end
+
 --- A record of unused leaves, so that unknown keys inside it are still told apart.
 local function unused_record(names)
   local fields = {}
@@ -96,9 +107,9 @@ M.SCHEMA = {
           { ["rpc-listen-addr"] = host_port({ host = "127.0.0.1", port = 6001 }) },
           { ["advertised-rpc-addr"] = host_port(nil) },
           { ["scaling-group"] = { type = "string", default = "default" } },
-          { region = { type = "string" } },
+          { region = pending({ type = "string" }) },
           { ["var-base-path"] = t.any_path({ default = "./var/lib/bai-agent" }) },
-          { ["image-commit-path"] = t.any_path({ default = "./var/commit" }) },
+          { ["image-commit-path"] = pending(t.any_path({ default = "./var/commit" })) },
           {
             ["kernel-creation-concurrency"] = {
               type = "integer",
@@ -145,13 +156,13 @@ M.SCHEMA = {
         fields = {
           { ["scratch-root"] = t.any_path({ default = "./var/scratches" }) },
           {
-            ["scratch-type"] = {
+            ["scratch-type"] = pending({
               type = "string",
               one_of = { "hostdir", "memory", "hostfile" },
               default = "hostdir",
-            },
+            }),
           },
-          { ["scratch-size"] = t.bytes({ default = "0" }) },
+          { ["scratch-size"] = pending(t.bytes({ default = "0" })) },
           { ["port-range"] = PORT_RANGE },
           { ["bind-host"] = BIND_HOST },
           { ["advertised-host"] = t.host },
@@ -160,11 +171,11 @@ M.SCHEMA = {
           { ["krunner-path"] = t.any_path },
           { ["sandbox-type"] = { type = "string", one_of = { "docker" }, default = "docker" } },
           {
-            ["stats-type"] = {
+            ["stats-type"] = pending({
               type = "string",
               one_of = { "docker", "cgroup" },
               default = "docker",
-            },
+            }),
           },
           { ["docker-socket"] = t.path({ default = "/var/run/docker.sock" }) },
           { ["krunner-volumes"] = UNUSED },
@@ -182,16 +193,16 @@ M.SCHEMA = {
         type = "record",
         default = {},
         fields = {
-          { ["reserved-cpu"] = { type = "integer", between = { 0, 65535 }, default = 1 } },
-          { ["reserved-mem"] = t.bytes({ default = "1G" }) },
-          { ["reserved-disk"] = t.bytes({ default = "8G" }) },
-          { ["memory-align-size"] = t.bytes({ default = "16M" }) },
+          { ["reserved-cpu"] = pending({ type = "integer", between = { 0, 65535 }, default = 1 }) },
+          { ["reserved-mem"] = pending(t.bytes({ default = "1G" })) },
+          { ["reserved-disk"] = pending(t.bytes({ default = "8G" })) },
+          { ["memory-align-size"] = pending(t.bytes({ default = "16M" })) },
           {
-            ["allocation-order"] = {
+            ["allocation-order"] = pending({
               type = "array",
               elements = { type = "string" },
               default = { "cuda", "rocm", "tpu", "cpu", "mem" },
-            },
+            }),
           },
           { ["allocation-mode"] = UNUSED },
           { allocations = UNUSED },
@@ -205,12 +216,13 @@ M.SCHEMA = {
         default = {},
         fields = {
           {
-            ["init-polling-attempt"] = { type = "integer", between = { 1, 100000 }, default = 10 },
+            ["init-polling-attempt"] = pending({ type = "integer", between = { 1, 100000 },
+              default = 10 }),
           },
           {
             ["init-polling-timeout-sec"] = { type = "number", between = { 0, 86400 }, default = 60 },
           },
-          { ["init-timeout-sec"] = { type = "number", between = { 0, 86400 }, default = 60 } },
+          { ["init-timeout-sec"] = pending({ type = "number", between = { 0, 86400 }, default = 60 }) },
         },
       },
     },
@@ -219,10 +231,11 @@ M.SCHEMA = {
         type = "record",
         default = {},
         fields = {
-          { enabled = { type = "boolean", default = false } },
+          { enabled = pending({ type = "boolean", default = false }) },
           { ["kernel-runner"] = { type = "boolean", default = false } },
           { ["skip-container-deletion"] = { type = "boolean", default = false } },
-          { ["heartbeat-interval"] = { type = "number", between = { 0.1, 3600 }, default = 20 } },
+          { ["heartbeat-interval"] = pending({ type = "number", between = { 0.1, 3600 },
+            default = 20 }) },
           { asyncio = UNUSED },
           { ["enhanced-aiomonitor-task-info"] = UNUSED },
           { ["log-stats"] = UNUSED },
@@ -283,8 +296,8 @@ M.SCHEMA = {
         type = "record",
         default = {},
         fields = {
-          { ["max-length"] = t.bytes({ default = "10M" }) },
-          { ["chunk-size"] = t.bytes({ default = "64K" }) },
+          { ["max-length"] = pending(t.bytes({ default = "10M" })) },
+          { ["chunk-size"] = pending(t.bytes({ default = "64K" })) },
         },
       },
     },
@@ -293,9 +306,9 @@ M.SCHEMA = {
         type = "record",
         default = {},
         fields = {
-          { ["pull-timeout"] = { type = "number", between = { 0, 1e9 }, default = 7200 } },
-          { ["commit-timeout"] = { type = "number", between = { 0, 1e9 } } },
-          { ["push-timeout"] = { type = "number", between = { 0, 1e9 } } },
+          { ["pull-timeout"] = pending({ type = "number", between = { 0, 1e9 }, default = 7200 }) },
+          { ["commit-timeout"] = pending({ type = "number", between = { 0, 1e9 } }) },
+          { ["push-timeout"] = pending({ type = "number", between = { 0, 1e9 } }) },
         },
       },
     },
@@ -408,6 +421,10 @@ normalize = function(def, raw, cpath, rpath, ctx)
     else
       seen_as[name] = tostring(k)
       ctx.raw[cp] = rp
+      if fdef.pending then
+        -- validated (a bad value is still fatal) but not acted on yet: report it
+        ctx.unused[#ctx.unused + 1] = cp
+      end
       if fdef.unused then
         ctx.unused[#ctx.unused + 1] = cp
         out[name] = v

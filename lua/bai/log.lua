@@ -1,7 +1,17 @@
 --- bai.log — leveled logging to stderr: "2026-12-03T17:00:00.123Z INFO bai.rpc: message".
 local M = {}
 
-local LEVELS = { DEBUG = 10, INFO = 20, WARNING = 30, WARN = 30, ERROR = 40, CRITICAL = 50 }
+-- Python logging's levels (TRACE and NOTSET, which Backend.AI configs may name, log
+-- everything from DEBUG up)
+local LEVELS = { NOTSET = 0, TRACE = 5, DEBUG = 10, INFO = 20, WARNING = 30, WARN = 30,
+  ERROR = 40, CRITICAL = 50 }
+
+--- Whether a level name is known.
+---@param level string
+---@return boolean
+function M.is_level(level)
+  return LEVELS[tostring(level):upper()] ~= nil
+end
 local threshold = LEVELS.INFO
 local sink = io.stderr
 

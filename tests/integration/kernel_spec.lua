@@ -338,31 +338,76 @@ describe("kernels #docker", function()
     end)
   end)
 
-  it("rolls back a create that fails after its container was made", function()
+  it("skips host ports that another process holds", function()
     helpers.run(function()
-      -- hold every host port of the agent's range so that starting the container fails
-      -- when Docker tries to publish the runner ports
-      local blockers = {}
+      -- hold every port of the agent's range but two; the kernel must get exactly those
+      local blockers, free = {}, { [agent.port_lo + 7] = true, [agent.port_lo + 13] = true }
       for port = agent.port_lo, agent.port_hi do
-        local b = assert(zmq.socket("ROUTER", { linger = 0 }))
-        assert(b:bind("tcp://127.0.0.1:" .. port))
-        blockers[#blockers + 1] = b
+        if not free[port] then
+          local b = assert(zmq.socket("ROUTER", { linger = 0 }))
+          assert(b:bind("tcp://127.0.0.1:" .. port))
+          blockers[#blockers + 1] = b
+        end
       end
       local sid, kid = helpers.uuid(), helpers.uuid()
-      local v, err = helpers.create(agent, sid, { kid })
+      local ok, res = pcall(helpers.create, agent, sid, { kid })
+      local sid2, kid2 = helpers.uuid(), helpers.uuid()
+      local v2, err2 = helpers.create(agent, sid2, { kid2 })
       for _, b in ipairs(blockers) do
         b:close()
       end
+      assert(ok, res)
+      assert.is_table(res, "create failed")
+      local r = res[1]
+      assert.is_true(free[r.repl_in_port] and free[r.repl_out_port])
+      -- with those two taken too, nothing is left: InsufficientResource, nothing taken
+      assert.is_nil(v2)
+      assert.equal("InsufficientResource", err2.name)
+      assert(agent.call("destroy_kernel", { kid, sid }))
+      nothing_left({ kid, kid2 })
+    end)
+  end)
+
+  it("rolls back a create whose container was made but cannot start", function()
+    helpers.run(function()
+      -- an image whose configured user does not exist: Docker creates the container,
+      -- and starting it fails
+      local tar = require("bai.tar")
+      local body = assert(tar.pack({ { name = "etc/passwd", data = "root:x:0:0::/:/bin/sh\n" } }))
+      local tag = "bai-test/baduser"
+      assert(docker.request("POST", "/images/create", {
+        query = { fromSrc = "-", repo = tag, tag = "latest", changes = "USER nosuchuser" },
+        body = body, content_type = "application/x-tar", raw = true }))
+      local sid, kid = helpers.uuid(), helpers.uuid()
+      local ref = { name = "baduser", project = "bai-test", tag = "latest", registry = "local",
+        architecture = "x86_64", is_local = true }
+      local v, err = agent.call("create_kernels", { sid, mp.array({ kid }),
+        mp.array({ helpers.kernel_config(kid, sid) }), helpers.CLUSTER_INFO, { [kid] = ref } })
+      docker.image_remove(tag .. ":latest", { force = true })
       assert.is_nil(v)
       assert.equal("RuntimeError", err.name)
-      assert.truthy(err.repr:find("address already in use", 1, true)
-        or err.repr:find("port is already allocated", 1, true))
+      assert.truthy(err.repr:find("nosuchuser", 1, true))
       nothing_left({ kid })
       -- the agent is fine afterwards
       local sid2, kid2 = helpers.uuid(), helpers.uuid()
       assert(helpers.create(agent, sid2, { kid2 }))
       assert(agent.call("destroy_kernel", { kid2, sid2 }))
       nothing_left({ kid2 })
+    end)
+  end)
+
+  it("fails fast and rolls back when the kernel's container dies while starting", function()
+    helpers.run(function()
+      -- the bootstrap script runs before the runner serves; this one kills the runner
+      local sid, kid = helpers.uuid(), helpers.uuid()
+      local t0 = sched.now()
+      local v, err = helpers.create(agent, sid, { kid },
+        { bootstrap_script = "#!/bin/sh\nkill -9 $PPID\n" })
+      assert.is_nil(v)
+      assert.equal("RuntimeError", err.name)
+      assert.truthy(err.repr:find("exited", 1, true))
+      assert.truthy(sched.now() - t0 < 15)
+      nothing_left({ kid })
     end)
   end)
 

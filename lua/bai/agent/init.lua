@@ -67,6 +67,9 @@ function M.new(cfg)
   a.scaling_group = cfg.agent["scaling-group"] or "default"
   local rpc = cfg.agent["rpc-listen-addr"]
   a.rpc_host, a.rpc_port = rpc.host, rpc.port
+  -- the address the manager reaches us at (behind NAT: advertised-rpc-addr)
+  local adv = cfg.agent["advertised-rpc-addr"] or rpc
+  a.agent_addr = string.format("tcp://%s:%d", adv.host, adv.port)
   local bind = cfg.container["bind-host"]
   if bind == nil or bind == "" then
     bind = rpc.host

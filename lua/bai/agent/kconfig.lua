@@ -38,20 +38,19 @@ function M.image_ref(ref)
   if not tag:match("^[%w][%w%-%._]*$") or #tag > 128 then
     return nil, errors.new("VALUE_ERROR", "invalid image tag: " .. tag)
   end
-  local parts = {}
-  for _, p in ipairs({ ref.registry, ref.project, ref.name }) do
-    if nonempty(p) then
-      parts[#parts + 1] = p
+  -- join the non-empty parts with "/" (a missing part must not end the list, so no ipairs)
+  local function join(...)
+    local out = {}
+    for i = 1, select("#", ...) do
+      local p = select(i, ...)
+      if nonempty(p) then
+        out[#out + 1] = p
+      end
     end
+    return table.concat(out, "/")
   end
-  local canonical = table.concat(parts, "/") .. ":" .. tag
-  local sparts = {}
-  for _, p in ipairs({ ref.project, ref.name }) do
-    if nonempty(p) then
-      sparts[#sparts + 1] = p
-    end
-  end
-  local short = table.concat(sparts, "/") .. ":" .. tag
+  local canonical = join(ref.registry, ref.project, ref.name) .. ":" .. tag
+  local short = join(ref.project, ref.name) .. ":" .. tag
   local is_local = ref.is_local == true
   return {
     name = ref.name,
@@ -79,7 +78,7 @@ function M.image_ref_from_config(image)
     path, tag = canonical, "latest"
   end
   local name = path:match("([^/]+)$")
-  local prefix = path:sub(1, #path - #name - 1)
+  local prefix = #path > #name and path:sub(1, #path - #name - 1) or ""
   local registry, project
   if image.is_local then
     project = prefix ~= "" and prefix or nil
@@ -100,6 +99,10 @@ function M.image_ref_from_config(image)
 end
 
 local NAME_OK = "[^%w_%.%-]"
+
+--- Container ports the agent and runner keep for themselves (runner, sshd, ttyd).
+M.RESERVED_PORTS = { [2000] = true, [2001] = true, [2002] = true, [2003] = true, [2200] = true,
+  [7681] = true }
 
 --- Docker container name for a kernel: kernel.<image basename>.<kernel_id>.
 ---@param ref table normalised image ref
@@ -135,8 +138,7 @@ function M.parse_service_ports(label)
     end
   end
   items[#items + 1] = table.concat(cur)
-  local RESERVED = { [2000] = true, [2001] = true, [2002] = true, [2003] = true, [2200] = true,
-    [7681] = true }
+  local RESERVED = M.RESERVED_PORTS
   for _, item in ipairs(items) do
     item = item:gsub("^%s+", ""):gsub("%s+$", "")
     if item ~= "" then
@@ -203,7 +205,7 @@ function M.validate_config(cfg)
     if type(p) ~= "number" or p ~= math.floor(p) or p < 1025 or p > 65534 then
       return nil, errors.new("VALUE_ERROR", "invalid preopen port: " .. tostring(p))
     end
-    if p == 2000 or p == 2001 or p == 2200 or p == 7681 then
+    if M.RESERVED_PORTS[p] then
       return nil, errors.new("VALUE_ERROR", string.format(
         "preopen port %d collides with an intrinsic port", p))
     end

@@ -238,7 +238,7 @@ function M.result(agent, k)
       mem = mp.array({ { device_id = "root", model_name = "",
         data = { mem = string.format("%.0f", k.alloc.mem.root) } } }),
     },
-    agent_addr = string.format("tcp://%s:%d", agent.rpc_host, agent.rpc_port),
+    agent_addr = agent.agent_addr,
     scaling_group = agent.scaling_group,
   }
 end
@@ -310,8 +310,16 @@ function M.create(agent, spec)
   for _, s in ipairs(sp) do
     nports = nports + #s.container_ports
   end
+  local sys = require("bai.core.sys")
+  local bind = agent.bind_host
+  local function host_port_free(p)
+    -- skip ports another process holds (the runner ports bind 127.0.0.1, services bind-host)
+    return sys.tcp_port_free("127.0.0.1", p)
+      and (bind == "127.0.0.1" or not bind:match("^%d+%.%d+%.%d+%.%d+$")
+        or sys.tcp_port_free(bind, p))
+  end
   local ports
-  ports, err = agent.ports:take(nports)
+  ports, err = agent.ports:take(nports, host_port_free)
   if not ports then
     return fail(err)
   end
@@ -417,15 +425,27 @@ function M.create(agent, spec)
   undo:push("close runner", function()
     runner:close()
   end)
+  -- poll the runner; between polls, make sure the container is still alive so that a
+  -- runner that cannot start fails the create at once instead of at the deadline
   local lc = agent.cfg["kernel-lifecycles"] or {}
+  local give_up = sched.now() + (lc["init-polling-timeout-sec"] or 60)
   local st
-  st, err = runner:wait_ready(lc["init-polling-timeout-sec"] or 60, 0.5)
-  if not st then
-    local logs = docker.container_logs(k.container_id, { tty = true, tail = 20 })
-    return fail(errors.new("KERNEL_START_FAILED", string.format(
-      "kernel %s did not start: %s%s", kid, err.message,
-      logs and logs ~= "" and ("; container log: " .. logs:gsub("%s+$", "")) or ""),
-      { cause = err }))
+  while true do
+    st, err = runner:wait_ready(math.max(0.1, math.min(2, give_up - sched.now())), 0.5)
+    if st then
+      break
+    end
+    local cinfo = docker.container_inspect(k.container_id)
+    local dead = cinfo and cinfo.State and not cinfo.State.Running
+    if dead or sched.now() >= give_up then
+      local logs = docker.container_logs(k.container_id, { tty = true, tail = 20 })
+      local why = dead and string.format("its container exited with code %s",
+        tostring(cinfo.State.ExitCode)) or err.message
+      return fail(errors.new("KERNEL_START_FAILED", string.format(
+        "kernel %s did not start: %s%s", kid, why,
+        logs and logs ~= "" and ("; container log: " .. logs:gsub("%s+$", "")) or ""),
+        { cause = err }))
+    end
   end
   local apps = runner:get_apps(10)
   if type(apps) == "table" and type(apps.data) == "table" then
@@ -453,7 +473,14 @@ end
 function M.destroy(agent, kernel_id, session_id, reason)
   local pending = agent.destroying[kernel_id]
   if pending then
-    pending:wait(120)
+    -- a destroy is under way: share its outcome
+    local ok, werr = pending:wait(120)
+    if not ok then
+      return nil, werr
+    end
+    if pending.err then
+      return nil, pending.err
+    end
     return true
   end
   local k, err = agent:get_kernel(kernel_id)
@@ -479,6 +506,7 @@ function M.destroy(agent, kernel_id, session_id, reason)
       -- keep the record so a retry can finish the job
       agent.destroying[kernel_id] = nil
       k.status = "RUNNING"
+      done.err = rerr
       done:set()
       return nil, rerr
     end

@@ -29,6 +29,9 @@ function M.parse_args(args)
       i = i + 2
     elseif a == "--log-level" then
       o.log_level = args[i + 1]
+      if not o.log_level or not logm.is_level(o.log_level) then
+        return nil, "--log-level needs one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+      end
       i = i + 2
     else
       return nil, "unknown option for serve: " .. a
@@ -87,19 +90,14 @@ function M.run(args)
   end)
   local status = 0
   local main = sched.spawn(function()
+    -- from here on SIGTERM/SIGINT arrive through the loop (queued until we wait for them)
+    for _, s in ipairs({ "TERM", "INT" }) do
+      loop.signal_watch(s)
+    end
     local ok, err = agent:prepare()
     if not ok then
       status = die(tostring(err), 1)
       return
-    end
-    local report, rerr = require("bai.agent.kernel").recover(agent)
-    if not report then
-      status = die("cannot scan this agent's containers: " .. tostring(rerr), 1)
-      return
-    end
-    if #report.adopted + #report.cleaned + #report.kept > 0 then
-      log:info("recovery: %d kernel(s) adopted, %d stopped kernel(s) cleaned up, %d "
-        .. "unrecognised container(s) kept", #report.adopted, #report.cleaned, #report.kept)
     end
     local rpc = cfg.agent["rpc-listen-addr"]
     local server = require("bai.rpc.server").new({
@@ -107,14 +105,24 @@ function M.run(args)
       agent_id = agent.id,
     })
     server.handlers = require("bai.rpc.handlers").build(agent, server.stats)
-    ok, err = server:start()
+    -- take the port first, so that a second agent started by mistake fails here before
+    -- touching any container; requests wait in the socket until recovery is done
+    ok, err = server:bind()
     if not ok then
       status = die(tostring(err), 1)
       return
     end
-    for _, s in ipairs({ "TERM", "INT" }) do
-      loop.signal_watch(s)
+    local report, rerr = require("bai.agent.kernel").recover(agent)
+    if not report then
+      server:stop(0)
+      status = die("cannot scan this agent's containers: " .. tostring(rerr), 1)
+      return
     end
+    if #report.adopted + #report.cleaned + #report.kept > 0 then
+      log:info("recovery: %d kernel(s) adopted, %d stopped kernel(s) cleaned up, %d "
+        .. "unrecognised container(s) kept", #report.adopted, #report.cleaned, #report.kept)
+    end
+    server:serve()
     io.stdout:write(string.format("bai-agent %s serving on %s (agent id %s)\n",
       require("bai.main").VERSION, server.endpoint, agent.id))
     io.stdout:flush()
@@ -125,7 +133,8 @@ function M.run(args)
     until sig == "TERM" or sig == "INT"
     log:info("received SIG%s: shutting down", sig)
     server:stop(10)
-    -- no registry recovery yet: kernels are not left behind untracked
+    -- as the Python agent does on SIGTERM; a crash (SIGKILL) instead leaves the kernels
+    -- running, and the next start adopts them (bai.agent.kernel.recover)
     agent:destroy_all("agent-termination")
     log:info("stopped")
   end, "agent.main")

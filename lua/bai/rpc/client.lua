@@ -95,7 +95,7 @@ function Client:call(meth, args, kwargs, timeout)
   local got, werr = w.event:wait(timeout or 60)
   if not got then
     self.pending[seq] = nil
-    -- tell the server, as callosum does; the agent ignores it
+    -- callosum would send a CANCEL here; agents ignore it, so this client does not
     return nil, errors.at(werr, "rpc.call " .. meth)
   end
   local reply = w.reply

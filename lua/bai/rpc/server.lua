@@ -199,6 +199,17 @@ end
 --- Bind the socket and start serving in a background task.
 ---@return true|nil ok, bai.Error|nil err
 function Server:start()
+  local ok, err = self:bind()
+  if not ok then
+    return nil, err
+  end
+  self:serve()
+  return true
+end
+
+--- Bind the socket without serving yet (requests queue in the socket).
+---@return true|nil ok, bai.Error|nil err
+function Server:bind()
   local sock, err = zmq.socket("ROUTER", { linger = 100 })
   if not sock then
     return nil, err
@@ -218,11 +229,15 @@ function Server:start()
   end
   self.sock = sock
   self.endpoint = sock:getopt("last_endpoint")
+  return true
+end
+
+--- Start serving requests in a background task (after bind()).
+function Server:serve()
   self.task = sched.spawn(function()
     self:_serve()
   end, "rpc.server")
   log:info("listening on %s", self.endpoint)
-  return true
 end
 
 function Server:_serve()

@@ -2,8 +2,9 @@
 ---
 ---   bai-krunner [--debug] [<runtime-type> [<runtime-path>]]
 ---
---- The runtime type is "app" (the default) or "shell"; both behave the same: query-mode
---- code and batch commands run with /bin/sh. The runtime path is accepted and ignored.
+--- The runtime type is "app" (the default), "shell", "python" or another Backend.AI type
+--- (see RUNTIME_TYPES below for how query-mode code runs); batch commands always run with
+--- /bin/sh. For "python" the runtime path names the interpreter.
 --- Everything the runner needs from the container is read here (reference §4, §5):
 ---   /home/config/environ.txt          environment for user processes
 ---   /home/config/intrinsic-ports.json replin/replout ports (host-network kernels)
@@ -19,7 +20,10 @@ M.DEFAULT_ENV = {
   PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   HOME = "/home/work",
 }
-M.RUNTIME_TYPES = { app = true, shell = true }
+--- Runtime types and how query-mode code runs: "app"/"shell" through /bin/sh -c,
+--- "python" through the interpreter (runtime path, else python3) with -c. Any other
+--- Backend.AI runtime type is accepted with a warning and runs code through /bin/sh.
+M.RUNTIME_TYPES = { app = "shell", shell = "shell", python = "python" }
 
 local USAGE = "usage: bai-krunner [--debug] [<runtime-type> [<runtime-path>]]\n"
 
@@ -51,8 +55,10 @@ function M.parse_args(argv)
   end
   opts.runtime_type = pos[1] or "app"
   opts.runtime_path = pos[2]
-  if not M.RUNTIME_TYPES[opts.runtime_type] then
-    return nil, "unsupported runtime type " .. opts.runtime_type .. " (app, shell)"
+  opts.query_runner = M.RUNTIME_TYPES[opts.runtime_type]
+  if not opts.query_runner then
+    opts.query_runner = "shell"
+    opts.unknown_runtime = true
   end
   return opts
 end
@@ -168,6 +174,8 @@ function M.main(argv)
     uid = uid,
     gid = gid,
     workdir = M.WORK_DIR,
+    query_runner = opts.query_runner,
+    runtime_path = opts.runtime_path,
     replin = replin,
     replout = replout,
   })
@@ -178,6 +186,10 @@ function M.main(argv)
     opts.runtime_type,
     uid and (uid .. ":" .. gid) or "the container user"
   )
+  if opts.unknown_runtime then
+    log.warn("runtime type %q has no dedicated support here: query-mode code runs with /bin/sh",
+      opts.runtime_type)
+  end
   local rc, err = sched.block_on(function()
     return srv:serve()
   end)

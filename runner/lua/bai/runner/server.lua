@@ -141,15 +141,25 @@ end
 
 -- User processes ---------------------------------------------------------------------
 
---- Run `/bin/sh -c cmdline` in the work directory, streaming its output as stdout/stderr
---- messages. Returns the exit code (128+signal if killed, 127 if it cannot start).
+--- Run `/bin/sh -c cmdline` in the work directory (see run_argv).
 ---@async
 ---@param cmdline string
----@param interactive boolean  stdin is a pipe fed by `input` messages (else /dev/null)
+---@param interactive boolean
 ---@return integer code
 function Server:run_shell(cmdline, interactive)
+  return self:run_argv({ "/bin/sh", "-c", cmdline }, interactive)
+end
+
+--- Run argv in the work directory, streaming its output as stdout/stderr messages.
+--- Returns the exit code (128+signal if killed, 127 if it cannot start).
+---@async
+---@param argv string[]
+---@param interactive boolean  stdin is a pipe fed by `input` messages (else /dev/null)
+---@return integer code
+function Server:run_argv(argv, interactive)
+  local cmdline = table.concat(argv, " ")
   local o = self.opts
-  local p, err = proc.spawn({ "/bin/sh", "-c", cmdline }, {
+  local p, err = proc.spawn(argv, {
     env = self.envlist,
     cwd = o.workdir,
     stdin = interactive,
@@ -160,8 +170,9 @@ function Server:run_shell(cmdline, interactive)
     gid = o.gid,
   })
   if not p then
-    log.warn("cannot start /bin/sh: %s", tostring(err))
-    self:send("stderr", "bai-krunner: cannot start /bin/sh: " .. tostring(err and err.message) .. "\n")
+    log.warn("cannot start %s: %s", argv[1], tostring(err))
+    self:send("stderr", "bai-krunner: cannot start " .. argv[1] .. ": "
+      .. tostring(err and err.message) .. "\n")
     return 127
   end
   self.proc, self.proc_interactive = p, interactive
@@ -231,7 +242,11 @@ end
 function Server:do_work(item)
   local kind, code = item.kind, 0
   if kind == "code" then
-    code = self:run_shell(item.text, true)
+    if self.opts.query_runner == "python" then
+      code = self:run_argv({ self.opts.runtime_path or "python3", "-c", item.text }, true)
+    else
+      code = self:run_shell(item.text, true)
+    end
   elseif kind == "exec" and self.build_failed then
     self.build_failed = false
     log.info("exec skipped: the build failed")
