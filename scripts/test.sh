@@ -2,8 +2,8 @@
 # The whole test suite on a fresh Debian 12 machine: installs the Debian packages,
 # builds, starts dockerd if no daemon answers, builds the busybox test image, then runs
 #   lint (clang-format, luacheck), C tests (TAP), unit specs (LuaJIT), core specs and
-#   integration specs (inside the host binary, against real Docker), and the C tests and
-#   core specs again under ASan/UBSan.
+#   integration specs (inside the host binary, against real Docker), and the C tests,
+#   core specs and integration specs (agents built with ASan/UBSan) again.
 # Ends with one line "N passed, N failed" summing every tier; exits non-zero on failure.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -57,6 +57,10 @@ if make -s asan >"$LOGDIR/asan-build.log" 2>&1; then
   export UBSAN_OPTIONS=print_stacktrace=1
   run asan-c tests/run-c.sh build-asan/tests/test_*
   run asan-core build-asan/bai-agent --test --run=core
+  # the agents under test run as the ASan build; a sanitizer report makes an agent exit
+  # non-zero, which the specs check when they stop it
+  BAI_AGENT_BIN="$BAI_ROOT/build-asan/bai-agent" run asan-integration \
+    build/bai-agent --test --run=integration
 else
   cat "$LOGDIR/asan-build.log"
   FAILED=$((FAILED + 1))
