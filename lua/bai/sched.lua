@@ -29,6 +29,7 @@ local ready = {} -- FIFO of { task, ... resume args }
 local ready_head, ready_tail = 1, 0
 local timed = {} -- task -> true for waiting tasks with a deadline
 local on_error_hook = nil
+local abandon_wait -- defined below
 
 local function push_ready(task, ...)
   ready_tail = ready_tail + 1
@@ -207,6 +208,22 @@ function M.yield()
   return M.sleep(0)
 end
 
+-- End a task's current wait with err: forget its token (a late completion is dropped),
+-- run its on_cancel (which cancels the C operation) and queue it to resume.
+abandon_wait = function(task, err)
+  local tok = task.token
+  waiting[tok] = nil
+  abandoned[tok] = true
+  timed[task] = nil
+  local cb = task.on_cancel
+  task.token, task.deadline, task.on_cancel = nil, nil, nil
+  if cb then
+    cb()
+  end
+  task.status = "ready"
+  push_ready(task, nil, err)
+end
+
 --- Wait for the task to end. Returns its return values, or nil, err when it failed
 --- (err is the raised error or a traceback string), timed out or was cancelled.
 ---@async
@@ -234,17 +251,7 @@ function Task:cancel()
   end
   self.cancel_requested = true
   if self.status == "waiting" then
-    local tok = self.token
-    waiting[tok] = nil
-    abandoned[tok] = true
-    timed[self] = nil
-    local cb = self.on_cancel
-    self.token, self.deadline, self.on_cancel = nil, nil, nil
-    if cb then
-      cb()
-    end
-    self.status = "ready"
-    push_ready(self, nil, errors.new("ECANCELED", "task cancelled", { op = self.name }))
+    abandon_wait(self, errors.new("ECANCELED", "task cancelled", { op = self.name }))
   end
 end
 
@@ -261,17 +268,7 @@ end
 local function expire_deadlines(now)
   for task in pairs(timed) do
     if task.deadline and task.deadline <= now then
-      timed[task] = nil
-      local tok = task.token
-      waiting[tok] = nil
-      abandoned[tok] = true
-      local cb = task.on_cancel
-      task.token, task.deadline, task.on_cancel = nil, nil, nil
-      if cb then
-        cb()
-      end
-      task.status = "ready"
-      push_ready(task, nil, errors.new("ETIMEDOUT", "timed out", { op = task.name }))
+      abandon_wait(task, errors.new("ETIMEDOUT", "timed out", { op = task.name }))
     end
   end
 end

@@ -26,6 +26,9 @@ return function(agent)
       if not k then
         return nil, err
       end
+      if not k.runner then
+        return nil, errors.new("ECLOSED", "kernel " .. p.kernel_id .. " has no runner connection")
+      end
       local flush = tonumber(p.flush_timeout)
       local run_id = type(p.run_id) == "string" and p.run_id or nil
       local opts = type(p.opts) == "table" and p.opts or {}

@@ -14,6 +14,21 @@ return function(agent)
     return type(v) == "string" and v ~= ""
   end
 
+  -- A handler body for one existing kernel: fn(kernel, params); unknown ids -> KeyError.
+  -- With needs_runner, a kernel whose runner connection is gone fails cleanly.
+  local function on_kernel(fn, needs_runner)
+    return function(ctx, p)
+      local k, err = agent:get_kernel(p.kernel_id)
+      if not k then
+        return nil, err
+      end
+      if needs_runner and not k.runner then
+        return nil, errors.new("ECLOSED", "kernel " .. p.kernel_id .. " has no runner connection")
+      end
+      return fn(k, p, ctx)
+    end
+  end
+
   H.create_kernels = {
     params = {
       { "session_id", type = "string" },
@@ -125,64 +140,48 @@ return function(agent)
 
   H.ping_kernel = {
     params = { { "kernel_id", type = "string" } },
-    run = function(_, p)
-      local k, err = agent:get_kernel(p.kernel_id)
-      if not k then
-        return nil, err
-      end
+    run = on_kernel(function(k, p)
       local st = k.runner and k.runner:status(5)
       if type(st) ~= "table" then
         return mp.null
       end
       return st
-    end,
+    end),
   }
 
   H.get_logs = {
     params = { { "kernel_id", type = "string" } },
-    run = function(_, p)
-      local k, err = agent:get_kernel(p.kernel_id)
-      if not k then
-        return nil, err
-      end
+    run = on_kernel(function(k, p)
       local logs, lerr = docker.container_logs(k.container_id, { tty = true })
       if not logs then
         return nil, lerr
       end
       return { logs = logs }
-    end,
+    end),
   }
 
   H.interrupt_kernel = {
     params = { { "kernel_id", type = "string" } },
-    run = function(_, p)
-      local k, err = agent:get_kernel(p.kernel_id)
-      if not k then
-        return nil, err
-      end
+    run = on_kernel(function(k, p)
       local ok, ierr = k.runner:interrupt()
       if not ok then
         return nil, ierr
       end
       return { status = "finished" }
-    end,
+    end, true),
   }
 
   H.get_completions = {
     params = { { "kernel_id", type = "string" }, { "text", type = "string" },
       { "opts", optional = true } },
-    run = function(_, p)
-      local k, err = agent:get_kernel(p.kernel_id)
-      if not k then
-        return nil, err
-      end
+    run = on_kernel(function(k, p)
       local res = k.runner:complete(p.text, type(p.opts) == "table" and p.opts or {}, 10)
       if type(res) ~= "table" then
         return { result = { status = "failed", error = "timeout", suggestions = mp.array({}) } }
       end
       return { result = { status = "finished", error = mp.null,
         suggestions = mp.array(res.suggestions or {}) } }
-    end,
+    end, true),
   }
 
   H.check_creating = {
