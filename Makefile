@@ -27,7 +27,7 @@ PURE_C   := $(filter-out %_lua.c core/main.c core/preload.c,$(C_SRCS))
 PURE_OBJS := $(PURE_C:core/%.c=$(BUILD)/obj/%.o)
 C_TESTS  := $(patsubst tests/c/%.c,$(BUILD)/tests/%,$(wildcard tests/c/test_*.c))
 
-.PHONY: all bai-agent krunner test test-c test-unit test-core test-integration lint fmt \
+.PHONY: all bai-agent krunner test bench test-c test-unit test-core test-integration lint fmt \
         fmt-check asan clean install
 all: bai-agent krunner
 
@@ -68,8 +68,11 @@ test-integration: all
 test: all
 	scripts/test.sh
 
+bench: all
+	$(BUILD)/bai-agent script bench/bench.lua
+
 lint:
-	luacheck -q lua runner/lua tests scripts
+	luacheck -q lua runner/lua tests scripts bench
 	@! grep -rnE '#(only|focus)' tests --include='*_spec.lua' || (echo "focus tags committed" && false)
 
 fmt:

@@ -13,6 +13,7 @@ usage: bai-agent serve [-f agent.toml]
        bai-agent call METHOD [ARGS_JSON [KWARGS_JSON]] [--addr ADDR] [--timeout SECONDS]
        bai-agent --version
        bai-agent --test [--run=TASK] [busted options]
+       bai-agent script FILE.lua [ARGS...]   (run a Lua file inside the host; benchmarks, tools)
 ]==]
 
 local function eprint(...)
@@ -74,6 +75,18 @@ function M.main(argv)
   elseif cmd == "call" then
     lock_globals()
     return require("bai.cli.call").run(args)
+  elseif cmd == "script" then
+    if not args[2] then
+      io.stderr:write(USAGE)
+      return 2
+    end
+    local chunk, err = loadfile(args[2])
+    if not chunk then
+      eprint("bai-agent script: " .. tostring(err))
+      return 2
+    end
+    local rc = chunk(unpack(args, 3))
+    return type(rc) == "number" and rc or 0
   elseif cmd == "--help" or cmd == "-h" or cmd == "help" then
     io.stdout:write(USAGE)
     return 0
