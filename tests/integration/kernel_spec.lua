@@ -269,6 +269,18 @@ describe("kernels #docker", function()
     end)
   end)
 
+  it("accepts kernel_image_refs keyed by msgpack UUID ext values, as the manager sends", function()
+    helpers.run(function()
+      local sid, kid = helpers.uuid(), helpers.uuid()
+      local refs = { [mp.uuid_ext(kid)] = helpers.IMAGE_REF }
+      local res = assert(agent.call("create_kernels", { sid, mp.array({ kid }),
+        mp.array({ helpers.kernel_config(kid, sid) }), helpers.CLUSTER_INFO, refs }))
+      assert.equal(kid, res[1].id)
+      assert(agent.call("destroy_kernel", { kid, sid }))
+      nothing_left({ kid })
+    end)
+  end)
+
   it("raises KeyError for unknown kernel ids in every kernel operation", function()
     helpers.run(function()
       local ghost = helpers.uuid()
