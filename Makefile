@@ -88,7 +88,8 @@ asan:
 install: all
 	install -D -m 0755 $(BUILD)/bai-agent $(DESTDIR)/usr/local/bin/bai-agent
 	mkdir -p $(DESTDIR)/usr/local/share/bai-agent
-	cp -r lua plugins runner $(DESTDIR)/usr/local/share/bai-agent/
+	cp -r lua runner $(DESTDIR)/usr/local/share/bai-agent/
+	if [ -d plugins ]; then cp -r plugins $(DESTDIR)/usr/local/share/bai-agent/; fi
 	cp -r $(BUILD)/krunner $(DESTDIR)/usr/local/share/bai-agent/krunner
 
 clean:

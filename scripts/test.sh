@@ -67,10 +67,14 @@ else
   TIERS_FAILED+=(asan-build)
 fi
 
-left=$(docker ps -a -q --filter label=ai.backend.owner | wc -l)
+# containers of the agents these tests started (ids "i-test-*"; other agents on a shared
+# daemon are not ours to count)
+left=$(docker ps -a --filter label=ai.backend.owner --format '{{.Label "ai.backend.owner"}} {{.Names}}' \
+  | grep -c '^i-test-' || true)
 if [ "$left" -ne 0 ]; then
   say "containers left behind by the tests: $left"
-  docker ps -a --filter label=ai.backend.owner
+  docker ps -a --filter label=ai.backend.owner --format '{{.Label "ai.backend.owner"}} {{.Names}}' \
+    | grep '^i-test-'
   FAILED=$((FAILED + 1))
   TIERS_FAILED+=(leftovers)
 fi

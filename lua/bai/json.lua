@@ -74,15 +74,85 @@ function M.encode(v)
   return (s:gsub("\\/", "/"))
 end
 
---- Decode JSON text; arrays come back marked (so they re-encode as arrays).
+-- Replace every empty array `[ ]` outside string literals with the EMPTY marker string,
+-- so that it can be told apart from `{}` after cjson has decoded both as empty tables.
+local function mark_empty_arrays(text)
+  local out, pos, n = {}, 1, #text
+  local i = 1
+  while true do
+    local j = text:find('[%["]', i)
+    if not j then
+      break
+    end
+    if text:sub(j, j) == '"' then
+      -- skip the string literal, honouring backslash escapes
+      local k = j + 1
+      while true do
+        local q = text:find('["\\]', k)
+        if not q then
+          return text -- unterminated: let cjson report it
+        end
+        if text:sub(q, q) == "\\" then
+          k = q + 2
+        else
+          i = q + 1
+          break
+        end
+      end
+    else
+      local close = text:match("^%[%s*()%]", j)
+      if close then
+        out[#out + 1] = text:sub(pos, j - 1)
+        out[#out + 1] = '"\\u0000bai-empty-array\\u0000"'
+        pos = close + 1
+        i = close + 1
+      else
+        i = j + 1
+      end
+    end
+    if i > n then
+      break
+    end
+  end
+  if pos == 1 then
+    return text
+  end
+  out[#out + 1] = text:sub(pos)
+  return table.concat(out)
+end
+
+-- Give decoded arrays the array metatable (cjson builds them as 1..n tables).
+local function mark_arrays(v)
+  if type(v) ~= "table" then
+    return v == EMPTY and mp.array({}) or v
+  end
+  local count, max = 0, 0
+  for k, x in pairs(v) do
+    count = count + 1
+    if type(k) == "number" and k > max then
+      max = k
+    end
+    if type(x) == "table" or x == EMPTY then
+      v[k] = mark_arrays(x)
+    end
+  end
+  if count > 0 and max == count and #v == count then
+    mp.array(v)
+  end
+  return v
+end
+
+--- Decode JSON text. Arrays come back with the array metatable, empty ones included, so
+--- they re-encode as arrays.
 ---@param s string
 ---@return any|nil value, bai.Error|nil err
 function M.decode(s)
-  local v, err = cjson.decode(s)
+  local text = s:find("%[%s*%]") and mark_empty_arrays(s) or s
+  local v, err = cjson.decode(text)
   if v == nil and err then
     return nil, errors.new("VALUE_ERROR", "invalid JSON: " .. tostring(err))
   end
-  return v
+  return mark_arrays(v)
 end
 
 return M

@@ -14,9 +14,20 @@ describe("bai.json", function()
     assert.same({}, back.list)
   end)
 
-  -- KNOWN BUG (reported): json.decode does not mark decoded arrays (its doc says it
-  -- does), and cjson 2.1.0 decodes [] and {} alike, so a decoded [] re-encodes as {}.
-  pending("round-trips a decoded empty array as [] (decode('[]') re-encodes as {} today)")
+  it("round-trips decoded empty arrays as [] and empty objects as {}", function()
+    assert.equal("[]", json.encode(assert(json.decode("[]"))))
+    assert.equal("[]", json.encode(assert(json.decode(" [ \n ] "))))
+    local text = '{"a":[],"b":{},"c":[[],{}],"s":"[]","t":"x\\"y[ ]"}'
+    local v = assert(json.decode(text))
+    assert.equal("[]", v.s)
+    assert.equal('x"y[ ]', v.t)
+    local again = assert(json.decode(assert(json.encode(v))))
+    assert.same(v, again)
+    assert.equal("[]", json.encode(v.a))
+    assert.equal("{}", json.encode(v.b))
+    assert.equal("[[],{}]", json.encode(v.c))
+    assert.equal("[1,2]", json.encode(assert(json.decode("[1,2]"))))
+  end)
 
   it("does not escape /, and keeps backslashes intact", function()
     assert.equal('{"p":"a/b/c"}', json.encode({ p = "a/b/c" }))

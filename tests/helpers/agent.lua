@@ -46,11 +46,12 @@ local next_slot = 0
 function M.start_agent(opts)
   opts = opts or {}
   next_slot = next_slot + 1
-  local base = 20000 + (sys.pid() % 200) * 100 + next_slot * 10
+  -- ports below Linux's ephemeral range (32768+), so that outgoing connections and
+  -- docker-proxy never sit on them; spread by pid so parallel runs rarely meet
   local h = {
     id = "i-test-" .. sys.random_hex(4),
-    rpc_port = base,
-    port_lo = 40000 + (sys.pid() % 100) * 200 + next_slot * 20,
+    rpc_port = 20000 + (sys.pid() % 200) * 20 + next_slot,
+    port_lo = 24100 + (sys.pid() % 100) * 80 + (next_slot % 4) * 20,
   }
   h.port_hi = h.port_lo + 19
   h.dir = assert(fs.mkdtemp("/tmp/bai-it-XXXXXX"))

@@ -21,6 +21,7 @@ describe("rpc #docker", function()
   lazy_teardown(function()
     helpers.run(function()
       assert.equal(0, agent.stop())
+      require("bai.fs").rmtree(agent.dir)
     end)
   end)
 

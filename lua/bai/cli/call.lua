@@ -49,14 +49,14 @@ function M.parse_args(args)
   o.args, o.kwargs = {}, {}
   if pos[2] then
     local v = json.decode(pos[2])
-    if type(v) ~= "table" or (next(v) ~= nil and #v == 0) then
+    if type(v) ~= "table" or (next(v) ~= nil and not mp.is_array(v)) then
       return nil, "ARGS_JSON must be a JSON array, e.g. '[\"hello\"]'"
     end
     o.args = v
   end
   if pos[3] then
     local v = json.decode(pos[3])
-    if type(v) ~= "table" or #v > 0 then
+    if type(v) ~= "table" or mp.is_array(v) then
       return nil, "KWARGS_JSON must be a JSON object, e.g. '{\"reason\": \"user-requested\"}'"
     end
     o.kwargs = v
