@@ -220,9 +220,16 @@ M.SCHEMA = {
               default = 10 }),
           },
           {
-            ["init-polling-timeout-sec"] = { type = "number", between = { 0, 86400 }, default = 60 },
+            ["init-polling-timeout-sec"] = {
+              type = "number",
+              between = { 0, 86400 },
+              default = 60,
+            },
           },
-          { ["init-timeout-sec"] = pending({ type = "number", between = { 0, 86400 }, default = 60 }) },
+          {
+            ["init-timeout-sec"] = pending({ type = "number", between = { 0, 86400 },
+              default = 60 }),
+          },
         },
       },
     },
@@ -477,7 +484,9 @@ function M.merge(defaults, overrides)
   end
   local out = schema.deepcopy(defaults)
   for k, v in pairs(overrides or {}) do
-    if type(v) == "table" and type(out[k]) == "table" and not is_array(v) and not is_array(out[k]) then
+    local both_records = type(v) == "table" and type(out[k]) == "table" and not is_array(v)
+      and not is_array(out[k])
+    if both_records then
       out[k] = M.merge(out[k], v)
     else
       out[k] = schema.deepcopy(v)
@@ -538,7 +547,8 @@ end
 --- Load configuration from TOML text.
 ---@param text string
 ---@param source_name? string  used in messages (default "<string>")
----@return table|nil cfg, table|bai.Error info_or_err  info = { unused = string[], unknown = string[] }
+---@return table|nil cfg, table|bai.Error info_or_err
+---  info = { unused = string[], unknown = string[] }
 function M.load_string(text, source_name)
   if type(text) ~= "string" then
     error("bai.config.load_string: text must be a string", 2)
@@ -571,7 +581,8 @@ end
 
 --- Load configuration from an agent.toml file.
 ---@param path string
----@return table|nil cfg, table|bai.Error info_or_err  info = { unused = string[], unknown = string[] }
+---@return table|nil cfg, table|bai.Error info_or_err
+---  info = { unused = string[], unknown = string[] }
 function M.load(path)
   if type(path) ~= "string" then
     error("bai.config.load: path must be a string", 2)

@@ -274,9 +274,9 @@ end
 --- Validate `value` against `schema`, filling defaults.
 --- Errors are a nested table mirroring the value: `{ key = "message", sub = { key = "..." } }`;
 --- array elements and map entries are keyed by their index or key.
----@param schema table            a record schema `{ fields = { { name = def }, ... } }` or any field
+---@param schema table  a record schema `{ fields = { { name = def }, ... } }` or any field
 ---@param value any
----@param opts? { allow_unknown?: boolean }  allow_unknown: keep unknown record keys instead of failing
+---@param opts? { allow_unknown?: boolean }  keep unknown record keys instead of failing
 ---@return any|nil value           a copy of value with defaults filled in
 ---@return table|string|nil errors
 function M.validate(schema, value, opts)

@@ -98,7 +98,9 @@ local function container_body(agent, k, ref, image_info, digest, env)
   for _, sp in ipairs(k.service_ports) do
     for i, cp in ipairs(sp.container_ports) do
       exposed[port_key(cp)] = {}
-      bindings[port_key(cp)] = { { HostIp = agent.bind_host, HostPort = tostring(sp.host_ports[i]) } }
+      bindings[port_key(cp)] = {
+        { HostIp = agent.bind_host, HostPort = tostring(sp.host_ports[i]) },
+      }
     end
   end
   local runtime_type = label_of(image_info, "ai.backend.runtime-type") or "app"

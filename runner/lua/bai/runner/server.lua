@@ -37,7 +37,8 @@ M.MAX_QUEUED = 8 * 1024 * 1024 -- output bytes queued for the agent before reade
 M.STOP_GRACE = 3.0 -- seconds between SIGTERM and SIGKILL for the user process at shutdown
 M.LINGER_MS = 50
 
-local FINISH_TYPE = { code = "finished", clean = "clean-finished", build = "build-finished", exec = "finished" }
+local FINISH_TYPE = { code = "finished", clean = "clean-finished", build = "build-finished",
+  exec = "finished" }
 
 ---@class bai.runner.ServerOpts
 ---@field env table<string, string>  environment for user processes
@@ -329,11 +330,13 @@ end
 handlers["start-service"] = function(self, payload)
   local req = json.decode(payload)
   log.info("start-service %s: not available", type(req) == "table" and tostring(req.name) or "?")
-  self:send_json("service-result", { status = "failed", error = "service not available in this runner" })
+  self:send_json("service-result",
+    { status = "failed", error = "service not available in this runner" })
 end
 
 handlers["start-model-service"] = function(self)
-  self:send_json("model-service-result", { status = "failed", error = "model service not available in this runner" })
+  self:send_json("model-service-result",
+    { status = "failed", error = "model service not available in this runner" })
 end
 
 handlers["shutdown-service"] = function() end
