@@ -28,6 +28,15 @@ local function urlencode(s)
 end
 M.urlencode = urlencode
 
+-- A path segment (image reference, container or network name): keep "/", ":" and "@",
+-- which image references use, and escape everything else that could end the path.
+local function path_escape(s)
+  return (tostring(s):gsub("[^%w%-%._~/:@]", function(c)
+    return string.format("%%%02X", c:byte())
+  end))
+end
+M.path_escape = path_escape
+
 local function query_string(q)
   if not q then
     return ""
@@ -157,7 +166,7 @@ end
 ---@async
 ---@param name string image name or id
 function M.image_inspect(name)
-  return json_of(M.request("GET", "/images/" .. name .. "/json"))
+  return json_of(M.request("GET", "/images/" .. path_escape(name) .. "/json"))
 end
 
 ---@async
@@ -169,7 +178,7 @@ end
 ---@async
 function M.image_remove(name, opts)
   opts = opts or {}
-  return json_of(M.request("DELETE", "/images/" .. name,
+  return json_of(M.request("DELETE", "/images/" .. path_escape(name),
     { query = { force = opts.force or false, noprune = opts.noprune or false } }))
 end
 
@@ -184,7 +193,8 @@ end
 
 ---@async
 function M.container_start(id)
-  local res, err = M.request("POST", "/containers/" .. id .. "/start", { ok = { 304 } })
+  local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/start",
+    { ok = { 304 } })
   return res and true, err
 end
 
@@ -192,14 +202,14 @@ end
 ---@async
 function M.container_stop(id, grace)
   grace = grace or 10
-  local res, err = M.request("POST", "/containers/" .. id .. "/stop",
+  local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/stop",
     { query = { t = grace }, ok = { 304 }, timeout = grace + 30 })
   return res and true, err
 end
 
 ---@async
 function M.container_kill(id, signal)
-  local res, err = M.request("POST", "/containers/" .. id .. "/kill",
+  local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/kill",
     { query = { signal = signal or "KILL" } })
   return res and true, err
 end
@@ -207,14 +217,14 @@ end
 ---@async
 function M.container_remove(id, opts)
   opts = opts or {}
-  local res, err = M.request("DELETE", "/containers/" .. id,
+  local res, err = M.request("DELETE", "/containers/" .. path_escape(id),
     { query = { force = opts.force or false, v = opts.volumes or false } })
   return res and true, err
 end
 
 ---@async
 function M.container_inspect(id)
-  return json_of(M.request("GET", "/containers/" .. id .. "/json"))
+  return json_of(M.request("GET", "/containers/" .. path_escape(id) .. "/json"))
 end
 
 ---@async
@@ -232,7 +242,7 @@ end
 ---@return string|nil logs, bai.Error|nil err
 function M.container_logs(id, opts)
   opts = opts or {}
-  local res, err = M.request("GET", "/containers/" .. id .. "/logs", {
+  local res, err = M.request("GET", "/containers/" .. path_escape(id) .. "/logs", {
     query = { stdout = true, stderr = true, tail = opts.tail or "all" },
     raw = true,
     max_body = opts.max_body or 16 * 1024 * 1024,
@@ -275,12 +285,12 @@ end
 
 ---@async
 function M.network_inspect(name)
-  return json_of(M.request("GET", "/networks/" .. name))
+  return json_of(M.request("GET", "/networks/" .. path_escape(name)))
 end
 
 ---@async
 function M.network_remove(name)
-  local res, err = M.request("DELETE", "/networks/" .. name)
+  local res, err = M.request("DELETE", "/networks/" .. path_escape(name))
   return res and true, err
 end
 

@@ -38,6 +38,22 @@ describe("bai.agent.kconfig", function()
       assert.equal("VALUE_ERROR", err.code)
     end)
 
+    it("rejects malformed names, projects and registries", function()
+      for _, ref in ipairs({ { name = " " }, { name = "a b" }, { name = "../x" }, { name = "x?y" },
+        { name = "X" }, { name = "a//b" }, { name = "a/" }, { name = "a", project = "p#" },
+        { name = "a", registry = "bad host" }, { name = "a..b" } }) do
+        local r, err = kconfig.image_ref(ref)
+        assert.is_nil(r, ref.name)
+        assert.equal("VALUE_ERROR", err.code)
+      end
+      assert.truthy(kconfig.image_ref({ name = "my_img.v2-x", project = "a/b", registry = "r:5000" }))
+      for _, c in ipairs({ "/:latest", "bai-test/busybox:latest/", "bai-test//busybox:latest" }) do
+        local r, err = kconfig.image_ref_from_config({ canonical = c, is_local = true })
+        assert.is_nil(r, c)
+        assert.equal("VALUE_ERROR", err.code)
+      end
+    end)
+
     it("parses an ImageConfig's canonical name", function()
       local r = assert(kconfig.image_ref_from_config({ canonical = "bai-test/busybox:latest",
         is_local = true }))
@@ -100,6 +116,16 @@ describe("bai.agent.kconfig", function()
         assert.is_nil(d)
         assert.equal("VALUE_ERROR", err.code)
       end
+    end)
+
+    it("rejects uid/main_gid that are not plain ids, and duplicate preopen ports", function()
+      for _, over in ipairs({ { uid = 1e20 }, { uid = -1 }, { main_gid = -5 }, { uid = 1.5 },
+        { uid = "0" }, { preopen_ports = { 8080, 8080 } } }) do
+        local d, err = kconfig.validate_config(cfg(over))
+        assert.is_nil(d)
+        assert.equal("VALUE_ERROR", err.code)
+      end
+      assert.equal(1000, assert(kconfig.validate_config(cfg({ uid = 1000 }))).uid)
     end)
 
     it("rejects preopen ports that collide with intrinsic ones", function()

@@ -9,7 +9,9 @@ describe("bai.agent.resources", function()
     assert.truthy(resources.validate({ cpu = "1", mem = "268435456", ["cuda.device"] = "0" }))
     for _, slots in ipairs({ { cpu = "1" }, { mem = "1g" }, { cpu = "1.5", mem = "1g" },
       { cpu = "x", mem = "1g" }, { cpu = "1", mem = "1g", ["cuda.device"] = "1" },
-      { cpu = "1", mem = "1k" }, "not a map" }) do
+      { cpu = "1", mem = "1k" }, { cpu = "1", mem = "4m" }, { cpu = 0 / 0, mem = "1g" },
+      { cpu = "0x1", mem = "1g" }, { cpu = "1", mem = "1e30" }, { cpu = "1", mem = 1 / 0 },
+      { cpu = "1", mem = 0 / 0 }, { cpu = "NaN", mem = "1g" }, "not a map" }) do
       local r, err = resources.validate(slots)
       assert.is_nil(r)
       assert.equal("INVALID_RESOURCE", err.code)

@@ -34,6 +34,27 @@ function M.image_ref(ref)
   if type(ref) ~= "table" or not nonempty(ref.name) then
     return nil, errors.new("VALUE_ERROR", "an ImageRef needs at least a name")
   end
+  -- Docker's reference grammar, simplified: lower-case path components separated by
+  -- "/", each made of alphanumerics joined by single ".", "_" or "-"; a registry is a
+  -- host name with an optional port
+  local function path_ok(p)
+    for comp in (p .. "/"):gmatch("(.-)/") do
+      if comp == "" or not comp:match("^[%l%d]+$") and not (comp:match("^[%l%d][%l%d%._%-]*$")
+          and comp:match("[%l%d]$") and not comp:find("[%._%-][%._%-]")) then
+        return false
+      end
+    end
+    return true
+  end
+  if not path_ok(ref.name) then
+    return nil, errors.new("VALUE_ERROR", string.format("invalid image name %q", ref.name))
+  end
+  if nonempty(ref.project) and not path_ok(ref.project) then
+    return nil, errors.new("VALUE_ERROR", string.format("invalid image project %q", ref.project))
+  end
+  if nonempty(ref.registry) and not ref.registry:match("^[%w][%w%.%-]*:?%d*$") then
+    return nil, errors.new("VALUE_ERROR", string.format("invalid registry %q", ref.registry))
+  end
   local tag = nonempty(ref.tag) and ref.tag or "latest"
   if not tag:match("^[%w][%w%-%._]*$") or #tag > 128 then
     return nil, errors.new("VALUE_ERROR", "invalid image tag: " .. tag)
@@ -78,6 +99,9 @@ function M.image_ref_from_config(image)
     path, tag = canonical, "latest"
   end
   local name = path:match("([^/]+)$")
+  if not name then
+    return nil, errors.new("VALUE_ERROR", string.format("invalid image name %q", canonical))
+  end
   local prefix = #path > #name and path:sub(1, #path - #name - 1) or ""
   local registry, project
   if image.is_local then
@@ -200,7 +224,7 @@ function M.validate_config(cfg)
       environ[k] = v
     end
   end
-  local preopen = {}
+  local preopen, seen_port = {}, {}
   for _, p in ipairs(type(cfg.preopen_ports) == "table" and cfg.preopen_ports or {}) do
     if type(p) ~= "number" or p ~= math.floor(p) or p < 1025 or p > 65534 then
       return nil, errors.new("VALUE_ERROR", "invalid preopen port: " .. tostring(p))
@@ -209,14 +233,26 @@ function M.validate_config(cfg)
       return nil, errors.new("VALUE_ERROR", string.format(
         "preopen port %d collides with an intrinsic port", p))
     end
+    if seen_port[p] then
+      return nil, errors.new("VALUE_ERROR", string.format("preopen port %d is listed twice", p))
+    end
+    seen_port[p] = true
     preopen[#preopen + 1] = p
   end
   local opts = type(cfg.resource_opts) == "table" and cfg.resource_opts or {}
   local shmem
   if opts.shmem ~= nil and opts.shmem ~= mp.null then
     shmem = resources.parse_amount("mem", opts.shmem)
-    if not shmem then
+    if not shmem or shmem < 1 or shmem > 2 ^ 53 then
       return nil, errors.new("VALUE_ERROR", "invalid resource_opts.shmem")
+    end
+  end
+  -- uid / main_gid override LOCAL_USER_ID / LOCAL_GROUP_ID: plain ids only
+  for _, key in ipairs({ "uid", "main_gid" }) do
+    local v = cfg[key]
+    if v ~= nil and v ~= mp.null and (type(v) ~= "number" or v ~= math.floor(v) or v < 0
+        or v > 2147483647) then
+      return nil, errors.new("VALUE_ERROR", key .. " must be an integer between 0 and 2^31-1")
     end
   end
   for _, key in ipairs({ "bootstrap_script", "startup_command" }) do

@@ -245,16 +245,10 @@ function M.result(agent, k)
   }
 end
 
---- Create one kernel. `spec` = { kernel_id, session_id, config (KernelCreationConfig),
---- image_ref (normalised), digest (validated config) }.
----@async
----@param agent bai.Agent
----@param spec table
----@return table|nil result, bai.Error|nil err
-function M.create(agent, spec)
+-- The steps of create; each that takes something pushes its undo onto `undo`.
+local function create_steps(agent, spec, undo)
   local kid = spec.kernel_id
   local ref, digest = spec.image_ref, spec.digest
-  local undo = undo_stack()
   local k = {
     id = kid,
     session_id = spec.session_id,
@@ -461,6 +455,30 @@ function M.create(agent, spec)
     k.container_id:sub(1, 12), table.concat(resources.alloc_cores(alloc), ","),
     resources.format_bytes(alloc.mem.root))
   return M.result(agent, k)
+end
+
+--- Create one kernel. `spec` = { kernel_id, session_id, config (KernelCreationConfig),
+--- image_ref (normalised), digest (validated config) }. Whatever happens, including a
+--- raised error in any step, everything taken so far is given back before returning.
+---@async
+---@param agent bai.Agent
+---@param spec table
+---@return table|nil result, bai.Error|nil err
+function M.create(agent, spec)
+  local undo = undo_stack()
+  local ok, res, err = xpcall(create_steps, function(e)
+    return errors.is(e) and e or debug.traceback(tostring(e), 2)
+  end, agent, spec, undo)
+  if ok then
+    return res, err
+  end
+  log:error("creating kernel %s raised: %s", spec.kernel_id, tostring(res))
+  undo:run()
+  if errors.is(res) then
+    return nil, res
+  end
+  return nil, errors.new("INTERNAL", "creating kernel " .. spec.kernel_id .. " failed: "
+    .. tostring(res):match("^[^\n]*"))
 end
 
 --- Destroy a kernel: stop (SIGINT, then SIGKILL after the grace period), remove the

@@ -31,25 +31,33 @@ function M.new(opts)
     mem_used = 0 }, Resources)
 end
 
---- Parse a slot amount: a decimal string or number; memory also accepts "4g" style.
+local function finite(n)
+  return type(n) == "number" and n == n and n ~= math.huge and n ~= -math.huge
+end
+
+--- Parse a slot amount: a plain decimal string ("2", "0.5", "268435456") or a finite
+--- number; memory-like slots also accept binary sizes ("4g", "512MiB").
 ---@param slot string
 ---@param v any
 ---@return number|nil amount, bai.Error|nil err
 function M.parse_amount(slot, v)
+  local n
   if type(v) == "number" then
-    return v
-  end
-  if type(v) ~= "string" then
+    n = v
+  elseif type(v) == "string" then
+    local s = v:match("^%s*(.-)%s*$")
+    if s:match("^%d+%.?%d*$") or s:match("^%.%d+$") then
+      n = tonumber(s)
+    elseif slot:find("mem", 1, true) and s:match("^%d+%.?%d*%s*[kKmMgGtTpP]?[iI]?[bB]?$") then
+      n = typedefs.parse_bytes(s)
+    end
+  else
     return nil, errors.new("INVALID_RESOURCE", string.format("slot %s: expected a decimal "
       .. "string, got %s", slot, type(v)))
   end
-  local n = tonumber(v)
-  if n == nil and slot:find("mem", 1, true) then
-    n = typedefs.parse_bytes(v)
-  end
-  if n == nil or n ~= n or n < 0 or n == math.huge then
-    return nil, errors.new("INVALID_RESOURCE", string.format("slot %s: invalid amount %q",
-      slot, v))
+  if not finite(n) or n < 0 then
+    return nil, errors.new("INVALID_RESOURCE", string.format("slot %s: invalid amount %s",
+      slot, type(v) == "string" and string.format("%q", v) or tostring(v)))
   end
   return n
 end
@@ -86,9 +94,10 @@ function M.validate(slots)
     return nil, errors.new("INVALID_RESOURCE", string.format(
       "cpu must be a whole number of cores >= 1, got %s", tostring(req.cpu)))
   end
-  if req.mem < 4 * 1024 * 1024 then
+  -- Docker refuses memory limits below 6 MiB
+  if req.mem < 6 * 1024 * 1024 then
     return nil, errors.new("INVALID_RESOURCE", string.format(
-      "mem must be at least 4 MiB, got %s bytes", tostring(req.mem)))
+      "mem must be at least 6 MiB, got %.0f bytes", req.mem))
   end
   req.mem = math.floor(req.mem)
   return req
@@ -101,7 +110,7 @@ end
 function Resources:allocate(req)
   if req.mem > self.mem_total - self.mem_used then
     return nil, errors.new("INSUFFICIENT_RESOURCE", string.format(
-      "mem: requested %d bytes, %d free of %d", req.mem, self.mem_total - self.mem_used,
+      "mem: requested %.0f bytes, %.0f free of %.0f", req.mem, self.mem_total - self.mem_used,
       self.mem_total))
   end
   local free = {}
@@ -112,7 +121,7 @@ function Resources:allocate(req)
   end
   if req.cpu > #free then
     return nil, errors.new("INSUFFICIENT_RESOURCE", string.format(
-      "cpu: requested %d cores, %d free of %d", req.cpu, #free, #self.cores))
+      "cpu: requested %.0f cores, %d free of %d", req.cpu, #free, #self.cores))
   end
   -- EVENLY over whole cores degenerates to "lowest free ids first"
   local cpu = {}
@@ -139,7 +148,8 @@ function Resources:reserve(cores, mem)
     cpu[c] = 1
   end
   if mem > self.mem_total - self.mem_used then
-    return nil, errors.new("INSUFFICIENT_RESOURCE", "not enough memory to re-take " .. mem)
+    return nil, errors.new("INSUFFICIENT_RESOURCE", string.format(
+      "not enough memory to re-take %.0f bytes", mem))
   end
   for c in pairs(cpu) do
     self.core_used[c] = 1

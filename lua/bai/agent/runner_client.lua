@@ -91,6 +91,9 @@ function Runner:_read()
         local run = self.current and self.runs[self.current]
         if run then
           run.queue:put({ kind, payload })
+          if kind == "finished" or kind == "exec-timeout" then
+            run.ended = true -- its end is queued, even if nobody collects it
+          end
         end
         -- no current run: the record has nobody to go to and is discarded (as upstream)
       end
@@ -200,6 +203,13 @@ end
 -- Run queues ----------------------------------------------------------------------
 
 function Runner:_attach(run_id)
+  local cur = self.current and self.runs[self.current]
+  if cur and self.current ~= run_id and cur.ended and not cur.collecting then
+    -- the current run has finished but its caller never came back for the result
+    -- (a `continued` run left alone): drop it rather than block every later run
+    log:info("dropping the uncollected output of finished run %s", self.current)
+    self:_end_run(self.current)
+  end
   if self.current == nil then
     self.current = run_id
     self.runs[run_id] = self.runs[run_id] or { queue = sched.queue(4096) }
@@ -237,6 +247,7 @@ local TERMINAL = { finished = "finished", ["build-finished"] = "build-finished",
 ---@async
 function Runner:_next_result(run_id, api_version, flush_timeout)
   local run = self.runs[run_id]
+  run.collecting = true
   local records = {}
   local status, exit_code, options = "continued", nil, nil
   local give_up = flush_timeout and (sched.now() + flush_timeout)
@@ -251,6 +262,7 @@ function Runner:_next_result(run_id, api_version, flush_timeout)
     end
     local kind, payload = rec[1], rec[2]
     if kind == CLOSED then
+      self:_end_run(run_id)
       return nil, errors.new("ECLOSED", "the kernel runner connection was closed")
     elseif TERMINAL[kind] then
       status = TERMINAL[kind]
@@ -265,6 +277,7 @@ function Runner:_next_result(run_id, api_version, flush_timeout)
       records[#records + 1] = { kind, payload }
     end
   end
+  run.collecting = false
   if status == "finished" or status == "exec-timeout" then
     self:_end_run(run_id)
   end
@@ -288,23 +301,39 @@ function M.format_result(run_id, status, exit_code, options, records, api_versio
     files = mp.array({}),
   }
   if (api_version or 2) >= 2 then
+    -- consecutive stdout (or stderr) records become one item; chunks are joined once,
+    -- at the end of a run of them (joining as they come is quadratic in the output)
     local console = mp.array({})
-    for _, rec in ipairs(records) do
-      local kind, data = rec[1], rec[2]
-      local last = console[#console]
-      if (kind == "stdout" or kind == "stderr") and last and last[1] == kind then
-        last[2] = last[2] .. data
-      elseif kind == "media" then
-        local m = json.decode(data)
-        if type(m) == "table" then
-          console[#console + 1] = mp.array({ "media", mp.array({ m.type, m.data }) })
-        else
-          console[#console + 1] = mp.array({ "html", data })
-        end
-      else
-        console[#console + 1] = mp.array({ kind, data })
+    local run_kind, run_parts = nil, nil
+    local function flush()
+      if run_kind then
+        console[#console + 1] = mp.array({ run_kind, table.concat(run_parts) })
+        run_kind, run_parts = nil, nil
       end
     end
+    for _, rec in ipairs(records) do
+      local kind, data = rec[1], rec[2]
+      if kind == "stdout" or kind == "stderr" then
+        if kind ~= run_kind then
+          flush()
+          run_kind, run_parts = kind, {}
+        end
+        run_parts[#run_parts + 1] = data
+      else
+        flush()
+        if kind == "media" then
+          local m = json.decode(data)
+          if type(m) == "table" then
+            console[#console + 1] = mp.array({ "media", mp.array({ m.type, m.data }) })
+          else
+            console[#console + 1] = mp.array({ "html", data })
+          end
+        else
+          console[#console + 1] = mp.array({ kind, data })
+        end
+      end
+    end
+    flush()
     res.console = console
   else
     local out, err, media, html = {}, {}, mp.array({}), mp.array({})
@@ -339,35 +368,59 @@ end
 ---@param flush_timeout number|nil
 ---@return table|nil result, bai.Error|nil err
 function Runner:execute(run_id, mode, code, opts, api_version, flush_timeout)
+  if self.closed then
+    return nil, errors.new("ECLOSED", "the kernel runner connection is closed")
+  end
   run_id = run_id or sys.random_hex(16)
+  if (mode == "continue" or mode == "input") and run_id ~= self.current
+      and not self.runs[run_id] then
+    return nil, errors.new("VALUE_ERROR", string.format(
+      "there is no run %q to %s", run_id, mode))
+  end
   local ok, err = self:_attach(run_id)
   if not ok then
     return nil, err
   end
-  if mode == "query" then
-    ok, err = self:send("code", code)
-  elseif mode == "batch" then
-    opts = opts or {}
-    ok, err = self:send("clean", opts.clean or "")
-    if ok then
-      ok, err = self:send("build", opts.build or "")
-    end
-    if ok then
-      ok, err = self:send("exec", opts.exec or "")
-    end
-  elseif mode == "input" then
-    ok, err = self:send("input", code)
-  elseif mode == "continue" then
-    ok = true
-  else
+  if self.closed then
     self:_end_run(run_id)
-    return nil, errors.new("VALUE_ERROR", "unknown execution mode: " .. tostring(mode))
+    return nil, errors.new("ECLOSED", "the kernel runner connection is closed")
   end
-  if not ok then
+  -- from here on the run owns the output: whatever happens, it must not stay attached
+  -- when this call ends without a result
+  local pok, res, rerr = pcall(function()
+    local sent, serr
+    if mode == "query" then
+      sent, serr = self:send("code", code)
+    elseif mode == "batch" then
+      sent, serr = self:send("clean", opts.clean or "")
+      if sent then
+        sent, serr = self:send("build", opts.build or "")
+      end
+      if sent then
+        sent, serr = self:send("exec", opts.exec or "")
+      end
+    elseif mode == "input" then
+      sent, serr = self:send("input", code)
+    elseif mode == "continue" then
+      sent = true
+    else
+      return nil, errors.new("VALUE_ERROR", "unknown execution mode: " .. tostring(mode))
+    end
+    if not sent then
+      return nil, serr
+    end
+    return self:_next_result(run_id, api_version, flush_timeout)
+  end)
+  if not pok or res == nil then
+    if self.runs[run_id] then
+      self.runs[run_id].collecting = false
+    end
     self:_end_run(run_id)
-    return nil, err
+    if not pok then
+      error(res, 0)
+    end
   end
-  return self:_next_result(run_id, api_version, flush_timeout)
+  return res, rerr
 end
 
 --- Close the sockets; pending waits end with errors.

@@ -29,9 +29,23 @@ return function(agent)
       if not k.runner then
         return nil, errors.new("ECLOSED", "kernel " .. p.kernel_id .. " has no runner connection")
       end
-      local flush = tonumber(p.flush_timeout)
+      local flush = p.flush_timeout
+      if flush ~= nil and (type(flush) ~= "number" or flush ~= flush or flush < 0) then
+        return nil, errors.new("VALUE_ERROR", "flush_timeout must be a number >= 0 or None")
+      end
       local run_id = type(p.run_id) == "string" and p.run_id or nil
       local opts = type(p.opts) == "table" and p.opts or {}
+      if p.mode == "batch" then
+        for _, key in ipairs({ "clean", "build", "exec" }) do
+          local v = opts[key]
+          if v ~= nil and v ~= mp.null and type(v) ~= "string" then
+            return nil, errors.new("VALUE_ERROR", "opts." .. key .. " must be a string")
+          end
+          if v == mp.null then
+            opts[key] = nil
+          end
+        end
+      end
       local res, xerr = k.runner:execute(run_id, p.mode, p.code, opts, p.api_version, flush)
       if not res then
         return nil, xerr
