@@ -59,6 +59,34 @@ describe("recovery after a crash #docker", function()
     end)
   end)
 
+  it("finishes the rollback of creates a crash interrupted", function()
+    helpers.run(function()
+      -- what a SIGKILL in the middle of create_kernels leaves: a scratch directory whose
+      -- state says "creating", with or without the container made for it
+      local with_c, without_c = helpers.uuid(), helpers.uuid()
+      for _, kid in ipairs({ with_c, without_c }) do
+        local dir = agent.scratch_root .. "/" .. kid
+        assert(fs.mkdir_p(dir .. "/config"))
+        assert(fs.write_json(dir .. "/config/bai-kernel.json",
+          { status = "creating", id = kid, agent_id = agent.id }))
+      end
+      local c = assert(docker.container_create({
+        Image = helpers.IMAGE,
+        Cmd = { "sleep", "300" },
+        Labels = { ["ai.backend.owner"] = agent.id, ["ai.backend.kernel-id"] = with_c },
+      }, "kernel.busybox." .. with_c))
+      agent.crash_and_restart()
+      local _, err = docker.container_inspect(c.Id)
+      assert.equal("DOCKER_NOT_FOUND", err.code)
+      assert.is_false(fs.exists(agent.scratch_root .. "/" .. with_c))
+      assert.is_false(fs.exists(agent.scratch_root .. "/" .. without_c))
+      -- the ids are usable again
+      local sid = helpers.uuid()
+      assert(helpers.create(agent, sid, { with_c }))
+      assert(agent.call("destroy_kernel", { with_c, sid }))
+    end)
+  end)
+
   it("keeps an owned container it cannot classify, and reports it", function()
     helpers.run(function()
       local c = assert(docker.container_create({

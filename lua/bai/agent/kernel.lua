@@ -167,8 +167,10 @@ local function container_body(agent, k, ref, image_info, digest, env)
 end
 
 --- Persist what a restarted agent needs to recognise this kernel (atomic JSON).
+--- (status "creating" until the container exists and is recorded, then "created")
 local function write_state(k)
   return fs.write_json(k.scratch_dir .. "/config/" .. STATE_FILE, {
+    status = k.container_id and "created" or "creating",
     id = k.id,
     session_id = k.session_id,
     agent_id = k.agent_id,
@@ -349,6 +351,14 @@ local function create_steps(agent, spec, undo)
       return fail(merr)
     end
     fs.chmod(d, "0755")
+  end
+  -- the state file comes first: an agent that dies from here on finds it on restart and
+  -- knows the directory (and any container made for it) is its own half-made kernel
+  do
+    local ok, serr = write_state(k)
+    if not ok then
+      return fail(serr)
+    end
   end
   local env = build_environ(agent, digest, info, alloc)
   k.environ = env
@@ -545,10 +555,26 @@ function M.destroy(agent, kernel_id, session_id, reason)
   return true
 end
 
+--- Remove what a crash left of a kernel that was never finished: its container (if
+--- any) and its scratch directory.
+---@async
+local function clean_half_made(agent, kid, container_id)
+  if container_id then
+    local ok, err = docker.container_remove(container_id, { force = true, volumes = true })
+    if not ok and err.code ~= "DOCKER_NOT_FOUND" then
+      log:error("cannot remove container %s of half-made kernel %s: %s", container_id, kid,
+        tostring(err))
+    end
+  end
+  fs.rmtree(agent:scratch_dir(kid))
+  log:info("kernel %s: removed what an interrupted create left behind", kid)
+end
+
 --- Rebuild the registry after a restart: adopt the running containers this agent owns
 --- (label ai.backend.owner) whose scratch directory holds a matching state file,
 --- re-taking their cores, memory and ports; clean up owned kernels whose container has
---- stopped. A container without usable state is kept and reported, never destroyed.
+--- stopped, and kernels whose create was interrupted (state "creating"). A container or
+--- directory without usable state is kept and reported, never destroyed.
 ---@async
 ---@param agent bai.Agent
 ---@return table|nil report {adopted=[], cleaned=[], kept=[]}, bai.Error|nil err
@@ -559,12 +585,21 @@ function M.recover(agent)
     return nil, err
   end
   local report = { adopted = {}, cleaned = {}, kept = {} }
+  local seen = {}
   for _, c in ipairs(list) do
     local labels = c.Labels or {}
     local kid = labels["ai.backend.kernel-id"]
     local dir = kid and agent:scratch_dir(kid)
     local state = dir and fs.read_json(dir .. "/config/" .. STATE_FILE)
-    if type(state) ~= "table" or state.container_id ~= c.Id or state.id ~= kid then
+    if kid then
+      seen[kid] = true
+    end
+    local ours = type(state) == "table" and state.id == kid and state.agent_id == agent.id
+    if ours and state.container_id ~= c.Id then
+      -- the create was interrupted around `docker create`: finish the rollback
+      clean_half_made(agent, kid, c.Id)
+      report.cleaned[#report.cleaned + 1] = kid
+    elseif not ours then
       log:warn("container %s (%s) is owned by this agent but has no usable state; kept as is",
         c.Id:sub(1, 12), tostring((c.Names or {})[1]))
       report.kept[#report.kept + 1] = c.Id
@@ -595,6 +630,8 @@ function M.recover(agent)
         log:warn("kernel %s: its cores/memory overlap another kernel's; not re-taken", kid)
       end
       agent.ports:reserve(ports)
+      k.status = "RUNNING"
+      agent.kernels[kid] = k
       if c.State == "running" then
         local runner, rerr = runner_client.connect("127.0.0.1", k.repl_in_port, k.repl_out_port)
         if runner then
@@ -605,15 +642,25 @@ function M.recover(agent)
         else
           log:warn("kernel %s: cannot connect to its runner: %s", kid, tostring(rerr))
         end
-        k.status = "RUNNING"
-        agent.kernels[kid] = k
         report.adopted[#report.adopted + 1] = kid
         log:info("kernel %s: adopted its running container %s", kid, c.Id:sub(1, 12))
       else
-        agent.kernels[kid] = k
-        k.status = "RUNNING"
         M.destroy(agent, kid, k.session_id, "self-terminated")
         report.cleaned[#report.cleaned + 1] = kid
+      end
+    end
+  end
+  -- scratch directories with no container: an interrupted create before `docker create`
+  for _, name in ipairs(fs.listdir(agent.scratch_root) or {}) do
+    if not seen[name] then
+      local state = fs.read_json(agent:scratch_dir(name) .. "/config/" .. STATE_FILE)
+      if type(state) == "table" and state.id == name and state.agent_id == agent.id then
+        clean_half_made(agent, name, nil)
+        report.cleaned[#report.cleaned + 1] = name
+      else
+        log:warn("scratch directory %s has no state of this agent; kept as is",
+          agent:scratch_dir(name))
+        report.kept[#report.kept + 1] = agent:scratch_dir(name)
       end
     end
   end
