@@ -143,7 +143,16 @@ M.SCHEMA = {
           { ["agent-sock-port"] = UNUSED },
           { ["scaling-group-type"] = UNUSED },
           { ["force-terminate-abusing-containers"] = UNUSED },
-          { ["sync-container-lifecycles"] = UNUSED },
+          {
+            ["sync-container-lifecycles"] = {
+              type = "record",
+              default = {},
+              fields = {
+                { enabled = { type = "boolean", default = true } },
+                { interval = { type = "number", between = { 0.1, 3600 }, default = 10 } },
+              },
+            },
+          },
           { ["utilization-metric"] = UNUSED },
         },
       },

@@ -137,6 +137,23 @@ function M.request(method, path, opts)
   return res
 end
 
+--- Start a streaming request (events, follow-logs, pulls): returns a bai.HttpStream
+--- whose :read() yields body chunks as they arrive. The transfer has no time limit
+--- unless opts.timeout is given.
+---@param method string
+---@param path string
+---@param opts? { query?: table, timeout?: number }
+---@return bai.HttpStream|nil stream, bai.Error|nil err
+function M.stream(method, path, opts)
+  opts = opts or {}
+  return http.stream({
+    method = method,
+    url = "http://localhost" .. M.API .. path .. query_string(opts.query),
+    unix_socket = M.socket,
+    timeout = opts.timeout or 0,
+  })
+end
+
 local function json_of(res, err)
   if not res then
     return nil, err

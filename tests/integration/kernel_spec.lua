@@ -323,6 +323,48 @@ describe("kernels #docker", function()
     end)
   end)
 
+  it("destroys a kernel that is still being created once its create ends", function()
+    helpers.run(function()
+      local sid, kid = helpers.uuid(), helpers.uuid()
+      local create = sched.spawn(function()
+        return helpers.create(agent, sid, { kid })
+      end)
+      sched.sleep(0.1)
+      assert.is_true(agent.call("check_creating", { kid }))
+      assert.equal(mp.null, agent.call("destroy_kernel", { kid, sid }))
+      create:join(60)
+      assert.is_false(agent.call("check_running", { kid }))
+      nothing_left({ kid })
+    end)
+  end)
+
+  it("cleans up a kernel whose container dies on its own", function()
+    helpers.run(function()
+      local sid, kid = helpers.uuid(), helpers.uuid()
+      local res = assert(helpers.create(agent, sid, { kid }))
+      -- the user's code kills the runner: the container exits
+      local run = sched.spawn(function()
+        return agent.call("execute", { sid, kid, 2, "suicide", "query",
+          "kill -9 $(pidof bai-krunner)", {}, 30 })
+      end)
+      local _, xerr = run:join(30)
+      assert.is_table(xerr)
+      -- the agent notices (Docker event, or the periodic sync) and cleans up
+      for _ = 1, 100 do
+        if assert(agent.call("bai_stats", {})).kernels == 0 then
+          break
+        end
+        sched.sleep(0.2)
+      end
+      assert.is_false(agent.call("check_running", { kid }))
+      local _, err = docker.container_inspect(res[1].container_id)
+      assert.equal("DOCKER_NOT_FOUND", err.code)
+      nothing_left({ kid })
+      local _, kerr = agent.call("execute", { sid, kid, 2, "after", "query", "true", {}, 5 })
+      assert.equal("KeyError", kerr.name)
+    end)
+  end)
+
   it("raises KeyError for unknown kernel ids in every kernel operation", function()
     helpers.run(function()
       local ghost = helpers.uuid()

@@ -112,8 +112,13 @@ function M.run(args)
       status = 1
       return
     end
-    local text = json.encode(plain(value))
-    io.stdout:write(text or tostring(value), "\n")
+    local text, jerr = json.encode(plain(value))
+    if not text then
+      io.stderr:write("bai-agent call: the result cannot be shown as JSON: ", tostring(jerr), "\n")
+      status = 1
+      return
+    end
+    io.stdout:write(text, "\n")
   end, o.timeout + 10)
   return status
 end

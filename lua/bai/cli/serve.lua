@@ -122,6 +122,9 @@ function M.run(args)
       log:info("recovery: %d kernel(s) adopted, %d stopped kernel(s) cleaned up, %d "
         .. "unrecognised container(s) kept", #report.adopted, #report.cleaned, #report.kept)
     end
+    local lifecycles = cfg.agent["sync-container-lifecycles"]
+    local monitor = require("bai.agent.monitor").start(agent, lifecycles.interval,
+      lifecycles.enabled)
     server:serve()
     io.stdout:write(string.format("bai-agent %s serving on %s (agent id %s)\n",
       require("bai.main").VERSION, server.endpoint, agent.id))
@@ -132,10 +135,13 @@ function M.run(args)
       sig = loop.signal_pop()
     until sig == "TERM" or sig == "INT"
     log:info("received SIG%s: shutting down", sig)
-    server:stop(10)
+    server:stop_accepting()
+    monitor:stop()
     -- as the Python agent does on SIGTERM; a crash (SIGKILL) instead leaves the kernels
-    -- running, and the next start adopts them (bai.agent.kernel.recover)
+    -- running, and the next start adopts them (bai.agent.kernel.recover). Destroying
+    -- first also ends in-flight executions, which then reply before the socket closes.
     agent:destroy_all("agent-termination")
+    server:stop(5)
     log:info("stopped")
   end, "agent.main")
   sched.run(main)

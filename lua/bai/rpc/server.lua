@@ -30,6 +30,7 @@ function M.new(opts)
     handlers = opts.handlers or {},
     agent_id = opts.agent_id,
     socket_opts = opts.socket_opts,
+    max_message_size = opts.max_message_size or 256 * 1024 * 1024,
     stats = { requests = 0, replies = 0, failures = 0, malformed = 0, cancels = 0, pings = 0 },
     inflight = {},
   }, Server)
@@ -137,6 +138,10 @@ local function traceback_text(name, msg, where)
 end
 
 function Server:_reply(frames)
+  if not self.sock then
+    log:debug("dropping a reply: the server is closed")
+    return
+  end
   local ok, err = self.sock:send(frames, 10)
   if not ok then
     log:warn("could not send a reply: %s", tostring(err))
@@ -210,7 +215,9 @@ end
 --- Bind the socket without serving yet (requests queue in the socket).
 ---@return true|nil ok, bai.Error|nil err
 function Server:bind()
-  local sock, err = zmq.socket("ROUTER", { linger = 100 })
+  -- maxmsgsize: a peer sending a larger message is disconnected instead of making the
+  -- agent buffer it (upload_file data travels in one frame; 256 MiB is far above it)
+  local sock, err = zmq.socket("ROUTER", { linger = 100, maxmsgsize = self.max_message_size })
   if not sock then
     return nil, err
   end
@@ -273,18 +280,28 @@ function Server:_serve()
   end
 end
 
---- Stop accepting requests; wait up to `grace` seconds for in-flight ones.
+--- Stop taking new requests (in-flight ones go on and can still reply).
 ---@async
----@param grace? number
-function Server:stop(grace)
+function Server:stop_accepting()
   if self.task then
     self.task:cancel()
     self.task:join(1)
     self.task = nil
   end
+end
+
+--- Stop: no new requests; wait up to `grace` seconds for in-flight ones to reply, cancel
+--- what is left, and close the socket.
+---@async
+---@param grace? number
+function Server:stop(grace)
+  self:stop_accepting()
   local deadline = sched.now() + (grace or 5)
   for t in pairs(self.inflight) do
     t:join(math.max(0, deadline - sched.now()))
+  end
+  for t in pairs(self.inflight) do
+    t:cancel()
   end
   if self.sock then
     self.sock:close()

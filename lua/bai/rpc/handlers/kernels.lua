@@ -73,7 +73,7 @@ return function(agent)
           image_ref = ref }
       end
       for _, s in ipairs(specs) do
-        agent.creating[s.kernel_id] = true
+        agent.creating[s.kernel_id] = sched.event() -- set when this create ends
       end
       local tasks = {}
       for i, s in ipairs(specs) do
@@ -90,6 +90,7 @@ return function(agent)
       local results, failures = mp.array({}), {}
       for i, t in ipairs(tasks) do
         local res, err = t:join()
+        agent.creating[specs[i].kernel_id]:set()
         agent.creating[specs[i].kernel_id] = nil
         if res then
           results[#results + 1] = res
@@ -129,6 +130,14 @@ return function(agent)
       { "suppress_events", default = false },
     },
     run = function(_, p)
+      local creating = agent.creating[p.kernel_id]
+      if creating then
+        -- being created: let the create finish (or fail), then destroy what it made
+        creating:wait(600)
+        if not agent.kernels[p.kernel_id] then
+          return nil
+        end
+      end
       local ok, err = kernel.destroy(agent, p.kernel_id, p.session_id,
         type(p.reason) == "string" and p.reason or nil)
       if not ok then
@@ -187,7 +196,7 @@ return function(agent)
   H.check_creating = {
     params = { { "kernel_id", type = "string" } },
     run = function(_, p)
-      return agent.creating[p.kernel_id] == true or agent.kernels[p.kernel_id] ~= nil
+      return agent.creating[p.kernel_id] ~= nil or agent.kernels[p.kernel_id] ~= nil
     end,
   }
 
