@@ -16,6 +16,7 @@ build = {
     ["bai.agent"] = "lua/bai/agent/init.lua",
     ["bai.agent.kconfig"] = "lua/bai/agent/kconfig.lua",
     ["bai.agent.kernel"] = "lua/bai/agent/kernel.lua",
+    ["bai.agent.monitor"] = "lua/bai/agent/monitor.lua",
     ["bai.agent.resources"] = "lua/bai/agent/resources.lua",
     ["bai.agent.runner_client"] = "lua/bai/agent/runner_client.lua",
     ["bai.cli.call"] = "lua/bai/cli/call.lua",
