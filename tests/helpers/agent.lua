@@ -125,6 +125,36 @@ function M.launch(h)
   end
 end
 
+--- Call inside a describe block: one agent for the block, started in lazy_setup and
+--- stopped in lazy_teardown, which also checks that it left no container behind and
+--- removes its temp dir. Returns a proxy that forwards to the agent handle once started.
+function M.use_agent(opts)
+  -- busted puts lazy_setup & co. in the spec's environment, not in _G
+  local env = getfenv(2)
+  local box = {}
+  env.lazy_setup(function()
+    M.run(function()
+      box.agent = M.start_agent(opts)
+    end)
+  end)
+  env.lazy_teardown(function()
+    M.run(function()
+      local a = box.agent
+      env.assert.equal(0, a.stop())
+      env.assert.same({}, M.owned_containers(a.id), "containers were left behind")
+      fs.rmtree(a.dir)
+    end)
+  end)
+  return setmetatable({}, {
+    __index = function(_, k)
+      return box.agent[k]
+    end,
+    __newindex = function(_, k, v)
+      box.agent[k] = v
+    end,
+  })
+end
+
 --- Containers Docker knows that this agent owns (running or not).
 function M.owned_containers(agent_id)
   local list = assert(docker.containers_list({ all = true,

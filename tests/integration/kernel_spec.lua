@@ -8,20 +8,7 @@ local sched = require("bai.sched")
 local mp = require("bai.msgpack")
 
 describe("kernels #docker", function()
-  local agent
-  lazy_setup(function()
-    helpers.run(function()
-      agent = helpers.start_agent()
-    end)
-  end)
-  lazy_teardown(function()
-    helpers.run(function()
-      assert.equal(0, agent.stop())
-      -- nothing of this agent survives it
-      assert.same({}, helpers.owned_containers(agent.id))
-      fs.rmtree(agent.dir)
-    end)
-  end)
+  local agent = helpers.use_agent()
 
   local function nothing_left(kids)
     for _, kid in ipairs(kids) do

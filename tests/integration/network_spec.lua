@@ -2,10 +2,9 @@
 local helpers = require("helpers.agent")
 local docker = require("bai.docker")
 local sys = require("bai.core.sys")
-local fs = require("bai.fs")
 
 describe("local networks #docker", function()
-  local agent
+  local agent = helpers.use_agent()
   local suffix = sys.random_hex(3)
   local made = {}
 
@@ -15,18 +14,11 @@ describe("local networks #docker", function()
     return n
   end
 
-  lazy_setup(function()
-    helpers.run(function()
-      agent = helpers.start_agent()
-    end)
-  end)
   lazy_teardown(function()
     helpers.run(function()
       for _, n in ipairs(made) do
         docker.network_remove(n)
       end
-      assert.equal(0, agent.stop())
-      fs.rmtree(agent.dir)
     end)
   end)
 

@@ -12,18 +12,7 @@ local function unhex(s)
 end
 
 describe("rpc #docker", function()
-  local agent
-  lazy_setup(function()
-    helpers.run(function()
-      agent = helpers.start_agent()
-    end)
-  end)
-  lazy_teardown(function()
-    helpers.run(function()
-      assert.equal(0, agent.stop())
-      require("bai.fs").rmtree(agent.dir)
-    end)
-  end)
+  local agent = helpers.use_agent()
 
   local function raw_dealer()
     local s = assert(zmq.socket("DEALER", { linger = 0 }))

@@ -59,6 +59,7 @@ function Client:_read()
       if err.code == "ECANCELED" then
         return
       end
+      sched.sleep(0.1) -- a socket error: do not spin
     else
       local reply = codec.parse_reply(frames)
       if reply and reply.seq then
