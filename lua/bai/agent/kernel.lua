@@ -446,7 +446,8 @@ local function create_steps(agent, spec, undo)
     if dead or sched.now() >= give_up then
       local logs = docker.container_logs(k.container_id, { tty = true, tail = 20 })
       local why = dead and string.format("its container exited with code %s",
-        tostring(cinfo.State.ExitCode)) or err.message
+        tostring(cinfo.State.ExitCode)) or string.format(
+        "the kernel runner did not answer within %g s", lc["init-polling-timeout-sec"] or 60)
       return fail(errors.new("KERNEL_START_FAILED", string.format(
         "kernel %s did not start: %s%s", kid, why,
         logs and logs ~= "" and ("; container log: " .. logs:gsub("%s+$", "")) or ""),

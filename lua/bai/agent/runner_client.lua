@@ -224,7 +224,18 @@ function Runner:_attach(run_id)
     self.runs[run_id] = run
     self.order[#self.order + 1] = run_id
   end
-  return run.event:wait()
+  local ok, err = run.event:wait()
+  if not ok and self.current ~= run_id then
+    -- the waiting caller went away (cancelled): leave the queue of runs as it was
+    for i, id in ipairs(self.order) do
+      if id == run_id then
+        table.remove(self.order, i)
+        break
+      end
+    end
+    self.runs[run_id] = nil
+  end
+  return ok, err
 end
 
 function Runner:_end_run(run_id)

@@ -30,7 +30,7 @@ function M.parse_args(args)
     elseif a == "--log-level" then
       o.log_level = args[i + 1]
       if not o.log_level or not logm.is_level(o.log_level) then
-        return nil, "--log-level needs one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+        return nil, "--log-level needs one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL, NOTSET"
       end
       i = i + 2
     else
@@ -119,8 +119,9 @@ function M.run(args)
       return
     end
     if #report.adopted + #report.cleaned + #report.kept > 0 then
-      log:info("recovery: %d kernel(s) adopted, %d stopped kernel(s) cleaned up, %d "
-        .. "unrecognised container(s) kept", #report.adopted, #report.cleaned, #report.kept)
+      log:info("recovery: %d kernel(s) adopted, %d stopped or half-made kernel(s) cleaned up, "
+        .. "%d unrecognised container(s) or directories kept", #report.adopted,
+        #report.cleaned, #report.kept)
     end
     local lifecycles = cfg.agent["sync-container-lifecycles"]
     local monitor = require("bai.agent.monitor").start(agent, lifecycles.interval,
@@ -140,6 +141,10 @@ function M.run(args)
     -- as the Python agent does on SIGTERM; a crash (SIGKILL) instead leaves the kernels
     -- running, and the next start adopts them (bai.agent.kernel.recover). Destroying
     -- first also ends in-flight executions, which then reply before the socket closes.
+    -- creates still under way finish first, so that their kernels are destroyed too
+    for _, ev in pairs(agent.creating) do
+      ev:wait(120)
+    end
     agent:destroy_all("agent-termination")
     server:stop(5)
     log:info("stopped")
