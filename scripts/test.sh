@@ -12,6 +12,18 @@ cd "$BAI_ROOT"
 trap bai_stop_dockerd EXIT
 bai_setup || { echo "set-up failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# containers of test agents ("i-test-*") that an earlier, interrupted run left behind
+# would be counted as this run's leftovers: remove them first
+test_containers() {
+  docker ps -a --filter label=ai.backend.owner \
+    --format '{{.ID}} {{.Label "ai.backend.owner"}} {{.Names}}' | awk '$2 ~ /^i-test-/'
+}
+stale=$(test_containers | awk '{print $1}')
+if [ -n "$stale" ]; then
+  say "removing $(echo "$stale" | wc -l) container(s) left by an earlier interrupted test run"
+  echo "$stale" | xargs docker rm -f >/dev/null
+fi
+
 LOGDIR="$BAI_VAR/test-logs"
 rm -rf "$LOGDIR"
 mkdir -p "$LOGDIR"
@@ -69,12 +81,10 @@ fi
 
 # containers of the agents these tests started (ids "i-test-*"; other agents on a shared
 # daemon are not ours to count)
-left=$(docker ps -a --filter label=ai.backend.owner --format '{{.Label "ai.backend.owner"}} {{.Names}}' \
-  | grep -c '^i-test-' || true)
-if [ "$left" -ne 0 ]; then
-  say "containers left behind by the tests: $left"
-  docker ps -a --filter label=ai.backend.owner --format '{{.Label "ai.backend.owner"}} {{.Names}}' \
-    | grep '^i-test-'
+left=$(test_containers)
+if [ -n "$left" ]; then
+  say "containers left behind by the tests: $(echo "$left" | wc -l)"
+  echo "$left"
   FAILED=$((FAILED + 1))
   TIERS_FAILED+=(leftovers)
 fi
