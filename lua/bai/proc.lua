@@ -93,6 +93,10 @@ function M.run(argv, opts)
   for k, v in pairs(opts) do
     sopts[k] = v
   end
+  -- its own process group, so that a timeout can kill whatever the command started
+  if sopts.new_session == nil then
+    sopts.new_session = true
+  end
   sopts.stdin = opts.input ~= nil
   sopts.stdout, sopts.stderr = "pipe", "pipe"
   local p, err = M.spawn(argv, sopts)

@@ -9,6 +9,7 @@ local sched = require("bai.sched")
 local errors = require("bai.errors")
 local docker = require("bai.docker")
 local fs = require("bai.fs")
+local proc = require("bai.proc")
 local mp = require("bai.msgpack")
 local kconfig = require("bai.agent.kconfig")
 local resources = require("bai.agent.resources")
@@ -167,6 +168,26 @@ local function container_body(agent, k, ref, image_info, digest, env)
 end
 
 --- Persist what a restarted agent needs to recognise this kernel (atomic JSON).
+--- Remove a kernel's scratch directory without blocking the loop: a user's work tree
+--- can hold any number of files, so `rm` runs in a child process (it never follows
+--- symlinks, and --one-file-system keeps it out of anything mounted inside). If rm cannot
+--- run, the in-process rmtree (same rules) does the job.
+---@async
+local function remove_scratch(dir)
+  if not fs.exists(dir) then
+    return true
+  end
+  local res = proc.run({ "rm", "-rf", "--one-file-system", "--", dir }, { timeout = 600 })
+  if res and res.code == 0 then
+    return true
+  end
+  if res then
+    log:warn("rm could not remove %s (%s); trying in-process", dir,
+      (res.stderr:gsub("%s+$", "")))
+  end
+  return fs.rmtree(dir)
+end
+
 --- (status "creating" until the container exists and is recorded, then "created")
 local function write_state(k)
   return fs.write_json(k.scratch_dir .. "/config/" .. STATE_FILE, {
@@ -340,7 +361,7 @@ local function create_steps(agent, spec, undo)
     return fail(errors.new("VALUE_ERROR", "scratch directory already exists for kernel " .. kid))
   end
   undo:push("remove scratch", function()
-    local ok, rerr = fs.rmtree(k.scratch_dir)
+    local ok, rerr = remove_scratch(k.scratch_dir)
     if not ok then
       log:error("cannot remove %s: %s", k.scratch_dir, tostring(rerr))
     end
@@ -542,7 +563,7 @@ function M.destroy(agent, kernel_id, session_id, reason)
       return nil, rerr
     end
   end
-  local fok, ferr = fs.rmtree(k.scratch_dir)
+  local fok, ferr = remove_scratch(k.scratch_dir)
   if not fok then
     log:error("cannot remove scratch %s: %s", k.scratch_dir, tostring(ferr))
   end
@@ -567,7 +588,7 @@ local function clean_half_made(agent, kid, container_id)
         tostring(err))
     end
   end
-  fs.rmtree(agent:scratch_dir(kid))
+  remove_scratch(agent:scratch_dir(kid))
   log:info("kernel %s: removed what an interrupted create left behind", kid)
 end
 
