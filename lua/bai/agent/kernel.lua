@@ -147,6 +147,9 @@ local function container_body(agent, k, ref, image_info, digest, env)
     MemorySwap = k.alloc.mem.root,
     CpusetCpus = table.concat(cores, ","),
     SecurityOpt = { "no-new-privileges" },
+    -- raw sockets and device nodes are not needed to run code; the rest of Docker's
+    -- default set stays (the runner needs SETUID/SETGID to drop to the kernel user)
+    CapDrop = { "NET_RAW", "MKNOD" },
   }
   if digest.shmem then
     host.ShmSize = math.floor(digest.shmem)
