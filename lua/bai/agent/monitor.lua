@@ -29,11 +29,13 @@ end
 function Monitor:_events()
   local filters = { type = { "container" }, event = { "die" },
     label = { "ai.backend.owner=" .. self.agent.id } }
+  local backoff = 1
   while not self.stopped do
     local stream, err = docker.stream("GET", "/events", { query = { filters = filters } })
     if not stream then
       log:warn("cannot watch Docker events: %s", tostring(err))
     else
+      local started = sched.now()
       self.stream = stream
       local buf = ""
       while true do
@@ -60,9 +62,15 @@ function Monitor:_events()
       end
       stream:close()
       self.stream = nil
+      if sched.now() - started > 60 then
+        backoff = 1 -- it was healthy for a while: reconnect quickly
+      end
     end
     if not self.stopped then
-      sched.sleep(1) -- the stream ended (daemon restart?): reconnect
+      -- the stream ended or never started (daemon restarting?): reconnect, backing off
+      -- up to 30 s while the daemon stays away
+      sched.sleep(backoff)
+      backoff = math.min(backoff * 2, 30)
     end
   end
 end
