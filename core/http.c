@@ -20,7 +20,7 @@ struct bai_http_req_s {
     uint64_t data_token; /* stream mode: completes on data */
     int stream;
     size_t max_body;
-    int done, toobig, err_reported;
+    int done, toobig;
     CURLcode result;
     long status;
     bai_buf_t resp;
@@ -102,8 +102,8 @@ static int s_socket_cb(CURL *easy, curl_socket_t s, int what, void *ud, void *so
         ev |= EPOLLIN;
     if (what & CURL_POLL_OUT)
         ev |= EPOLLOUT;
-    bai_loop_watch(h->loop, s, ev, s_on_io, h, NULL);
-    return 0;
+    /* a socket the loop cannot watch would stall the transfer: make curl abort it */
+    return bai_loop_watch(h->loop, s, ev, s_on_io, h, NULL) < 0 ? -1 : 0;
 }
 
 int bai_http_new(bai_loop_t *loop, bai_http_t **out, bai_err_t *err)
@@ -222,8 +222,7 @@ int bai_http_req_finished(bai_http_req_t *r, long *status, bai_err_t *err)
     if (!r->done)
         return 0;
     *status = r->status;
-    if (r->result != CURLE_OK && !r->err_reported) {
-        r->err_reported = 1;
+    if (r->result != CURLE_OK) {
         if (r->toobig)
             return bai_err_make(err, BAI_E_TOOBIG, 0, "response body exceeds %zu bytes",
                                 r->max_body);

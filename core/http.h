@@ -35,9 +35,8 @@ void bai_http_free(bai_http_t **hp);
 int bai_http_request(bai_http_t *h, const bai_http_opts_t *o, uint64_t token, bai_http_req_t **out,
                      bai_err_t *err);
 
-/** 1 when finished. Then *status is the HTTP status (0 if none) and, on a transport
- * failure, the function returns -1 with *err set (once; later calls return 1 and no
- * error again). */
+/** 0 while running; 1 when finished, with *status the HTTP status (0 if none); -1 with
+ * *err set (on every call) when the transfer failed. */
 int bai_http_req_finished(bai_http_req_t *r, long *status, bai_err_t *err);
 
 /** Body received so far (buffered mode: the whole body once finished). Callers in stream

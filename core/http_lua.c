@@ -93,7 +93,7 @@ static int l_req_result(lua_State *L)
     return 1;
 }
 
-/* req:read() (stream mode) -> data | false (ended) | token */
+/* req:read() (stream mode) -> data | false (ended) | token | nil, err (transfer failed) */
 static int l_req_read(lua_State *L)
 {
     bai_http_req_t *r = s_check(L);
@@ -106,8 +106,9 @@ static int l_req_read(lua_State *L)
     long status;
     bai_err_t err = NULL;
     int rc = bai_http_req_finished(r, &status, &err);
-    bai_err_release(&err); /* reported by result() */
-    if (rc != 0) {
+    if (rc < 0) /* the transfer failed: the end of the body is not a normal end */
+        return bai_lua_push_err(L, &err);
+    if (rc > 0) {
         lua_pushboolean(L, 0);
         return 1;
     }

@@ -129,7 +129,8 @@ int main(int argc, char **argv)
         }
     }
     fflush(stdout);
-    /* lua_close runs __gc safety nets (closing sockets, killing nothing). */
+    /* lua_close runs the __gc safety nets: sockets and requests are closed, child
+     * processes still running are killed and reaped. */
     lua_close(L);
     return rc;
 }

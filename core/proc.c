@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct bai_proc_s {
     s_stream_t out[3]; /* [1] stdout, [2] stderr */
     int in_fd;
     int in_close_pending;
+    int group; /* the child leads its own process group (new_session) */
     bai_buf_t inbuf;
 };
 
@@ -53,6 +55,7 @@ static void s_stream_end(bai_proc_t *p, s_stream_t *s)
 static void s_on_output(bai_loop_t *loop, int fd, uint32_t events, void *ud)
 {
     BAI_UNUSED(loop);
+    BAI_UNUSED(events); /* EPOLLHUP/EPOLLERR: the read loop below sees the end */
     bai_proc_t *p = ud;
     s_stream_t *s = p->out[1].fd == fd ? &p->out[1] : &p->out[2];
     char chunk[65536];
@@ -71,11 +74,6 @@ static void s_on_output(bai_loop_t *loop, int fd, uint32_t events, void *ud)
             break;
         s_stream_end(p, s); /* EOF or error */
         return;
-    }
-    if (events & (EPOLLHUP | EPOLLERR)) {
-        /* drained above; a hang-up with nothing left means the end */
-        ssize_t n = read(fd, chunk, 0);
-        BAI_UNUSED(n);
     }
 }
 
@@ -175,6 +173,12 @@ static void s_child(const bai_proc_opts_t *o, int fds[3], int errfd)
                 goto fail;
         }
     }
+    /* nothing but 0-2 crosses exec: not the agent's Docker connection, sockets or
+     * pipes of other children (errfd is close-on-exec already and stays usable) */
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+        for (int fd = 3; fd < 4096; fd++)
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (o->new_session && setsid() < 0)
         goto fail;
     if (o->cwd && chdir(o->cwd) < 0)
@@ -250,22 +254,29 @@ int bai_proc_spawn(bai_loop_t *loop, const bai_proc_opts_t *o, bai_proc_t **out,
         p->in_fd = in[1];
         fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
     }
+    p->group = o->new_session;
+    int watch_rc = 0;
     if (o->pipe_stdout == 1) {
         close(so[1]);
         p->out[1].fd = so[0];
         fcntl(so[0], F_SETFL, O_NONBLOCK);
-        bai_loop_watch(loop, so[0], EPOLLIN, s_on_output, p, NULL);
+        watch_rc |= bai_loop_watch(loop, so[0], EPOLLIN, s_on_output, p, err);
     }
     if (o->pipe_stderr == 1) {
         close(se[1]);
         p->out[2].fd = se[0];
         fcntl(se[0], F_SETFL, O_NONBLOCK);
-        bai_loop_watch(loop, se[0], EPOLLIN, s_on_output, p, NULL);
+        watch_rc |= bai_loop_watch(loop, se[0], EPOLLIN, s_on_output, p, err);
     }
     p->pidfd = s_pidfd_open(pid);
     if (p->pidfd >= 0) {
         fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
-        bai_loop_watch(loop, p->pidfd, EPOLLIN, s_on_pidfd, p, NULL);
+        watch_rc |= bai_loop_watch(loop, p->pidfd, EPOLLIN, s_on_pidfd, p, err);
+    }
+    if (watch_rc < 0) {
+        /* without its watches nothing would ever complete: give the child up */
+        bai_proc_free(&p);
+        return -1;
     }
     *out = p;
     return 0;
@@ -358,7 +369,7 @@ void bai_proc_free(bai_proc_t **pp)
         bai_buf_free(&p->out[i].buf);
     }
     if (!p->exited) {
-        kill(p->pid, SIGKILL);
+        kill(p->group ? -p->pid : p->pid, SIGKILL);
         waitpid(p->pid, NULL, 0);
     }
     if (p->pidfd >= 0) {

@@ -56,8 +56,8 @@ void bai_proc_close_stdin(bai_proc_t *p);
 /** Send a signal to the child (group != 0: to its process group). */
 int bai_proc_kill(bai_proc_t *p, int signo, int group, bai_err_t *err);
 
-/** Stop watching, close every fd, kill (SIGKILL) and reap a child still running,
- * free and NULL *pp. */
+/** Stop watching, close every fd, kill (SIGKILL; its whole group with new_session) and
+ * reap a child still running, free and NULL *pp. */
 void bai_proc_free(bai_proc_t **pp);
 
 #endif

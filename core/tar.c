@@ -96,12 +96,14 @@ int bai_tar_pack(const bai_tar_entry_t *entries, size_t n, bai_buf_t *out, bai_e
         }
         if (archive_write_header(a, ae) < ARCHIVE_WARN) {
             rc = s_archive_err(err, a, e->name);
+            bai_err_wrap(err, "tar pack");
             goto done;
         }
         if (e->type == BAI_TAR_FILE && e->len > 0) {
             la_ssize_t w = archive_write_data(a, e->data, e->len);
             if (w < 0 || (size_t)w != e->len) {
                 rc = s_archive_err(err, a, e->name);
+                bai_err_wrap(err, "tar pack");
                 goto done;
             }
         }
@@ -112,8 +114,8 @@ done:
     archive_entry_free(ae);
     archive_write_free(a);
     if (rc < 0) {
-        bai_buf_free(out);
-        return bai_err_wrap(err, "tar pack");
+        bai_buf_free(out); /* the error already names "tar pack" */
+        return -1;
     }
     return 0;
 }

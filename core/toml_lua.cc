@@ -11,15 +11,7 @@
 #include <new>
 #include <string>
 
-extern "C" {
-#include <lua.h>
-#include <lauxlib.h>
-
-/* from bai_lua.h, which is not C++-safe */
-int bai_lua_push_errf(lua_State *L, const char *code, const char *fmt, ...);
-void bai_lua_setfuncs(lua_State *L, const luaL_Reg *fns);
-int luaopen_bai_toml(lua_State *L);
-}
+#include "bai_lua.h"
 
 namespace
 {

@@ -264,7 +264,7 @@ static int l_zmq_z85_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    if (n % 5)
+    if (n % 5 || strlen(s) != n)
         return bai_lua_push_errf(L, "EINVAL", "z85 text length must be a multiple of 5");
     uint8_t *out = bai_xmalloc(n * 4 / 5 + 1);
     if (!zmq_z85_decode(out, s)) {

@@ -80,8 +80,10 @@ end
 ---@return string|nil chunk, bai.Error|nil err
 function Stream:read(timeout)
   while true do
-    local r = self.req:read()
-    if type(r) == "string" then
+    local r, rerr = self.req:read()
+    if r == nil then
+      return nil, errors.at(rerr, "http.stream") -- the transfer failed
+    elseif type(r) == "string" then
       return r
     elseif r == false then
       return nil
@@ -102,6 +104,7 @@ function Stream:result(timeout)
     if not ok then
       return nil, werr
     end
+    self.done_token = nil -- consumed
     res, err = self.req:result()
   end
   if not res then
@@ -111,13 +114,19 @@ function Stream:result(timeout)
   return res
 end
 
---- Status and headers as soon as they arrived (nil while the header is incomplete).
+--- Headers received so far (lower-case names; empty while none arrived).
+---@return table<string, string>
 function Stream:headers()
   return M.parse_headers(self.req:response_headers())
 end
 
+--- Abort the transfer (if still running) and release it.
 function Stream:close()
   self.req:close()
+  if self.done_token then
+    sched.forget(self.done_token)
+    self.done_token = nil
+  end
 end
 
 return M

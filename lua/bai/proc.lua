@@ -29,15 +29,25 @@ end
 ---@param timeout? number
 ---@return string|nil data, bai.Error|nil err
 function Process:read(which, timeout)
+  which = which or "stdout"
+  -- one reader per stream: the core keeps a single wake-up per stream
+  self.reading = self.reading or {}
+  if self.reading[which] then
+    return nil, errors.new("EBUSY", which .. " already has a reader", { op = "proc.read" })
+  end
+  self.reading[which] = true
   while true do
-    local r = self.handle:read(which or "stdout")
+    local r = self.handle:read(which)
     if type(r) == "string" then
+      self.reading[which] = nil
       return r
     elseif r == false then
+      self.reading[which] = nil
       return nil
     end
     local ok, err = sched.await(r, timeout)
     if not ok then
+      self.reading[which] = nil
       return nil, err
     end
   end
@@ -60,24 +70,32 @@ function Process:wait(timeout)
   end
 end
 
+--- Queue data for the child's stdin (spawned with stdin = true).
+---@param data string
+---@return true|nil ok, bai.Error|nil err
 function Process:write(data)
   return self.handle:write(data)
 end
 
+--- Close the child's stdin once queued data is written.
 function Process:close_stdin()
   return self.handle:close_stdin()
 end
 
---- Send a signal (name like "INT" or number); group=true signals the process group.
+--- Send a signal; group = true signals the whole process group (new_session).
+---@param sig? string|integer  "TERM" (default), "INT", "KILL", ... or a number
+---@param group? boolean
+---@return true|nil ok, bai.Error|nil err
 function Process:kill(sig, group)
   return self.handle:kill(sig or "TERM", group)
 end
 
+---@return integer pid
 function Process:pid()
   return self.handle:pid()
 end
 
---- Release fds; a child still running is killed and reaped.
+--- Release fds; a child still running is killed (with its group) and reaped.
 function Process:close()
   self.handle:close()
 end
@@ -130,8 +148,17 @@ function M.run(argv, opts)
     p:close()
     return nil, errors.new("ETIMEDOUT", "command timed out: " .. argv[1], { op = "proc.run" })
   end
+  -- output still buffered arrives quickly; a descendant that keeps the pipes open is
+  -- not waited for: after a grace period its group is killed and the readers stop
+  local give_up = sched.now() + 2
   for _, r in ipairs(readers) do
-    r:join(5)
+    r:join(math.max(0, give_up - sched.now()))
+    if r.status ~= "done" and r.status ~= "failed" then
+      r:cancel()
+    end
+  end
+  if sopts.new_session then
+    p:kill("KILL", true)
   end
   p:close()
   return { code = code, signal = sig, stdout = table.concat(out), stderr = table.concat(errb) }

@@ -53,6 +53,17 @@ function M.complete(token)
   end
 end
 
+--- Declare that nobody will ever await `token`: its completion (past or future) is
+--- dropped instead of being kept for a waiter that never comes.
+---@param token number
+function M.forget(token)
+  if done[token] then
+    done[token] = nil
+  elseif not waiting[token] then
+    abandoned[token] = true
+  end
+end
+
 --- Monotonic time in seconds.
 ---@return number
 function M.now()
@@ -184,6 +195,9 @@ function M.await(token, timeout, on_cancel)
   if done[token] then
     done[token] = nil
     return true
+  end
+  if waiting[token] then
+    error("bai.sched.await: token " .. tostring(token) .. " already has a waiter", 2)
   end
   return coroutine.yield(AWAIT, token, timeout, on_cancel)
 end

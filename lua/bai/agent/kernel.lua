@@ -170,27 +170,28 @@ local function container_body(agent, k, ref, image_info, digest, env)
   }
 end
 
---- Persist what a restarted agent needs to recognise this kernel (atomic JSON).
 --- Remove a kernel's scratch directory without blocking the loop: a user's work tree
 --- can hold any number of files, so `rm` runs in a child process (it never follows
---- symlinks, and --one-file-system keeps it out of anything mounted inside). If rm cannot
---- run, the in-process rmtree (same rules) does the job.
+--- symlinks, and --one-file-system keeps it out of anything mounted inside). Only if rm
+--- cannot be started at all does the in-process rmtree (same rules) do the job.
 ---@async
 local function remove_scratch(dir)
   if not fs.exists(dir) then
     return true
   end
-  local res = proc.run({ "rm", "-rf", "--one-file-system", "--", dir }, { timeout = 600 })
+  local res, err = proc.run({ "rm", "-rf", "--one-file-system", "--", dir }, { timeout = 600 })
   if res and res.code == 0 then
     return true
-  end
-  if res then
-    log:warn("rm could not remove %s (%s); trying in-process", dir,
-      (res.stderr:gsub("%s+$", "")))
+  elseif res then
+    return nil, errors.new("ESYS", "rm could not remove " .. dir .. ": "
+      .. (res.stderr:gsub("%s+$", "")))
+  elseif err.code ~= "ENOENT" then
+    return nil, err
   end
   return fs.rmtree(dir)
 end
 
+--- Persist what a restarted agent needs to recognise this kernel (atomic JSON)
 --- (status "creating" until the container exists and is recorded, then "created")
 local function write_state(k)
   return fs.write_json(k.scratch_dir .. "/config/" .. STATE_FILE, {
