@@ -162,6 +162,7 @@ local function json_of(res, err)
 end
 
 ---@async
+---@return boolean|nil ok, bai.Error|nil err
 function M.ping()
   local res, err = M.request("GET", "/_ping", { timeout = 5, raw = true })
   if not res then
@@ -171,28 +172,36 @@ function M.ping()
 end
 
 ---@async
+---@return table|nil version, bai.Error|nil err
 function M.version()
   return json_of(M.request("GET", "/version"))
 end
 
 ---@async
+---@return table|nil info, bai.Error|nil err
 function M.info()
   return json_of(M.request("GET", "/info"))
 end
 
 ---@async
 ---@param name string image name or id
+---@return table|nil image, bai.Error|nil err
 function M.image_inspect(name)
   return json_of(M.request("GET", "/images/" .. path_escape(name) .. "/json"))
 end
 
 ---@async
+---@param filters? table
+---@return table|nil images, bai.Error|nil err
 function M.images_list(filters)
   return json_of(M.request("GET", "/images/json", { query = filters and { filters = filters } }))
 end
 
 --- Remove an image; returns Docker's list of untagged/deleted entries.
 ---@async
+---@param name string
+---@param opts? { force?: boolean, noprune?: boolean }
+---@return table|nil entries, bai.Error|nil err
 function M.image_remove(name, opts)
   opts = opts or {}
   return json_of(M.request("DELETE", "/images/" .. path_escape(name),
@@ -209,6 +218,8 @@ function M.container_create(body, name)
 end
 
 ---@async
+---@param id string
+---@return true|nil ok, bai.Error|nil err
 function M.container_start(id)
   local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/start",
     { ok = { 304 } })
@@ -217,6 +228,9 @@ end
 
 --- Stop with a grace period (seconds); an already stopped container is fine.
 ---@async
+---@param id string
+---@param grace? number seconds before SIGKILL (default 10)
+---@return true|nil ok, bai.Error|nil err
 function M.container_stop(id, grace)
   grace = grace or 10
   local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/stop",
@@ -225,6 +239,9 @@ function M.container_stop(id, grace)
 end
 
 ---@async
+---@param id string
+---@param signal? string default "KILL"
+---@return true|nil ok, bai.Error|nil err
 function M.container_kill(id, signal)
   local res, err = M.request("POST", "/containers/" .. path_escape(id) .. "/kill",
     { query = { signal = signal or "KILL" } })
@@ -232,6 +249,9 @@ function M.container_kill(id, signal)
 end
 
 ---@async
+---@param id string
+---@param opts? { force?: boolean, volumes?: boolean }
+---@return true|nil ok, bai.Error|nil err
 function M.container_remove(id, opts)
   opts = opts or {}
   local res, err = M.request("DELETE", "/containers/" .. path_escape(id),
@@ -240,11 +260,15 @@ function M.container_remove(id, opts)
 end
 
 ---@async
+---@param id string
+---@return table|nil info, bai.Error|nil err
 function M.container_inspect(id)
   return json_of(M.request("GET", "/containers/" .. path_escape(id) .. "/json"))
 end
 
 ---@async
+---@param opts? { all?: boolean, filters?: table }
+---@return table|nil containers, bai.Error|nil err
 function M.containers_list(opts)
   opts = opts or {}
   return json_of(M.request("GET", "/containers/json",
@@ -296,22 +320,30 @@ function M.demux(s)
 end
 
 ---@async
+---@param body table NetworkCreate body
+---@return table|nil info {Id}, bai.Error|nil err
 function M.network_create(body)
   return json_of(M.request("POST", "/networks/create", { body = body }))
 end
 
 ---@async
+---@param name string
+---@return table|nil info, bai.Error|nil err
 function M.network_inspect(name)
   return json_of(M.request("GET", "/networks/" .. path_escape(name)))
 end
 
 ---@async
+---@param name string
+---@return true|nil ok, bai.Error|nil err
 function M.network_remove(name)
   local res, err = M.request("DELETE", "/networks/" .. path_escape(name))
   return res and true, err
 end
 
 ---@async
+---@param filters? table
+---@return table|nil networks, bai.Error|nil err
 function M.networks_list(filters)
   return json_of(M.request("GET", "/networks", { query = filters and { filters = filters } }))
 end

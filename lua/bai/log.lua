@@ -55,6 +55,8 @@ end
 local Logger = {}
 Logger.__index = Logger
 
+--- Log at DEBUG (fmt as string.format). Likewise info, warn, error.
+---@param fmt string
 function Logger:debug(fmt, ...)
   emit("DEBUG", self.name, fmt, ...)
 end

@@ -379,6 +379,7 @@ function M.event()
   return setmetatable({ is_set = false, waiters = {} }, Event)
 end
 
+--- Set the event, waking every waiter.
 function Event:set()
   self.is_set = true
   local w = self.waiters
@@ -388,12 +389,15 @@ function Event:set()
   end
 end
 
+--- Clear the event so that later waits block again.
 function Event:clear()
   self.is_set = false
 end
 
+--- Wait until the event is set; true, or nil and ETIMEDOUT / ECANCELED.
 ---@async
 ---@param timeout? number
+---@return true|nil ok, bai.Error|nil err
 function Event:wait(timeout)
   if self.is_set then
     return true
@@ -424,10 +428,13 @@ function M.queue(maxlen)
   return setmetatable({ items = {}, head = 1, tail = 0, maxlen = maxlen, waiters = {} }, Queue)
 end
 
+---@return integer count of queued items
 function Queue:len()
   return self.tail - self.head + 1
 end
 
+--- Append an item (dropping the oldest beyond maxlen) and wake one getter.
+---@param v any
 function Queue:put(v)
   self.tail = self.tail + 1
   self.items[self.tail] = v
@@ -496,8 +503,10 @@ function M.semaphore(n)
   return setmetatable({ free = n, waiters = {} }, Semaphore)
 end
 
+--- Take a slot, waiting up to timeout; true, or nil and an error (no slot taken).
 ---@async
 ---@param timeout? number
+---@return true|nil ok, bai.Error|nil err
 function Semaphore:acquire(timeout)
   if self.free > 0 and #self.waiters == 0 then
     self.free = self.free - 1
@@ -521,6 +530,7 @@ function Semaphore:acquire(timeout)
   return true
 end
 
+--- Give a slot back (to the oldest waiter, if any).
 function Semaphore:release()
   local tok = table.remove(self.waiters, 1)
   if tok then

@@ -50,10 +50,17 @@ function Socket:connect(endpoint)
   return true
 end
 
+--- Set a socket option by name (see core/zmq_lua.c for the names).
+---@param name string
+---@param value any
+---@return true|nil ok, bai.Error|nil err
 function Socket:setopt(name, value)
   return self.handle:setopt(name, value)
 end
 
+--- Read a socket option by name ("last_endpoint", "events", ...).
+---@param name string
+---@return any value, bai.Error|nil err
 function Socket:getopt(name)
   return self.handle:getopt(name)
 end
@@ -111,6 +118,7 @@ function Socket:send(frames, timeout)
   end
 end
 
+--- Close the socket (pending messages linger as set by the linger option).
 function Socket:close()
   self.handle:close()
 end

@@ -107,6 +107,7 @@ function Client:call(meth, args, kwargs, timeout)
     { name = reply.name, repr = reply.repr, traceback = reply.traceback, op = meth })
 end
 
+--- Stop the reader and close the socket; pending calls time out.
 function Client:close()
   if self.reader then
     self.reader:cancel()
