@@ -64,6 +64,21 @@ function M.forget(token)
   end
 end
 
+--- Bookkeeping sizes, for tests and diagnostics: live tasks, tasks waiting on a token,
+--- completions nobody awaited yet, abandoned tokens.
+---@return { tasks: integer, waiting: integer, done: integer, abandoned: integer }
+function M.stats()
+  local function count(t)
+    local n = 0
+    for _ in pairs(t) do
+      n = n + 1
+    end
+    return n
+  end
+  return { tasks = count(tasks), waiting = count(waiting), done = count(done),
+    abandoned = count(abandoned) }
+end
+
 --- Monotonic time in seconds.
 ---@return number
 function M.now()
@@ -77,6 +92,9 @@ function M.token()
 end
 
 local function finish(task, ok, ...)
+  -- the coroutine is done with: forget it (the weak-keyed map alone cannot collect an
+  -- entry whose value points back at its key, so it must be removed explicitly)
+  tasks[task.co] = nil
   if ok then
     task.status = "done"
     task.result = { n = select("#", ...), ... }
@@ -112,15 +130,8 @@ local function step_task(task, ...)
   end
   -- suspended: must be our marker
   if res[2] ~= AWAIT then
-    local msg = "bai.sched: unexpected yield inside task " .. task.name
-    task.status = "failed"
-    task.err = msg
-    if on_error_hook then
-      on_error_hook(task, msg)
-    end
-    for _, tok in ipairs(task.joiners) do
-      M.complete(tok)
-    end
+    -- the coroutine is abandoned suspended: it fails like a raised error
+    finish(task, false, "bai.sched: unexpected yield inside task " .. task.name)
     return
   end
   local token, timeout, on_cancel = res[3], res[4], res[5]

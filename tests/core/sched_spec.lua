@@ -108,6 +108,29 @@ describe("bai.sched", function()
     end)
   end)
 
+  it("keeps no bookkeeping for tasks that have ended", function()
+    run(function()
+      local before = sched.stats()
+      local ts = {}
+      for i = 1, 500 do
+        ts[i] = sched.spawn(function()
+          sched.sleep(0)
+          if i % 2 == 0 then
+            error("boom")
+          end
+          return i
+        end)
+      end
+      for _, t in ipairs(ts) do
+        t:join(5)
+      end
+      local after = sched.stats()
+      assert.equal(before.tasks, after.tasks)
+      assert.equal(before.waiting, after.waiting)
+      assert.equal(before.done, after.done)
+    end)
+  end)
+
   describe("await", function()
     it("returns at once for a token completed before the await", function()
       run(function()

@@ -51,7 +51,10 @@ describe("recovery after a crash #docker", function()
     helpers.run(function()
       -- what a SIGKILL in the middle of create_kernels leaves: a scratch directory whose
       -- state says "creating", with or without the container made for it
-      local with_c, without_c = helpers.uuid(), helpers.uuid()
+      local with_c, without_c, skeleton = helpers.uuid(), helpers.uuid(), helpers.uuid()
+      -- killed between mkdir and the state file: just the empty skeleton
+      assert(fs.mkdir_p(agent.scratch_root .. "/" .. skeleton .. "/config"))
+      assert(fs.mkdir_p(agent.scratch_root .. "/" .. skeleton .. "/work"))
       for _, kid in ipairs({ with_c, without_c }) do
         local dir = agent.scratch_root .. "/" .. kid
         assert(fs.mkdir_p(dir .. "/config"))
@@ -68,6 +71,7 @@ describe("recovery after a crash #docker", function()
       assert.equal("DOCKER_NOT_FOUND", err.code)
       assert.is_false(fs.exists(agent.scratch_root .. "/" .. with_c))
       assert.is_false(fs.exists(agent.scratch_root .. "/" .. without_c))
+      assert.is_false(fs.exists(agent.scratch_root .. "/" .. skeleton))
       -- the ids are usable again
       local sid = helpers.uuid()
       assert(helpers.create(agent, sid, { with_c }))

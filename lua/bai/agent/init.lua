@@ -151,6 +151,15 @@ function Agent:destroy_all(reason)
   for _, t in ipairs(tasks) do
     t:join(60)
   end
+  local left = {}
+  for kid in pairs(self.kernels) do
+    left[#left + 1] = kid
+  end
+  if #left > 0 then
+    table.sort(left)
+    log:error("%d kernel(s) could not be destroyed and are left running: %s (the next start "
+      .. "adopts or cleans them)", #left, table.concat(left, ", "))
+  end
 end
 
 M.Agent = Agent

@@ -677,10 +677,23 @@ function M.recover(agent)
     end
   end
   -- scratch directories with no container: an interrupted create before `docker create`
+  -- (with its state file, or killed between mkdir and the state file: nothing but the
+  -- empty config/ and work/ skeleton)
+  local function empty_skeleton(dir)
+    for _, entry in ipairs(fs.listdir(dir) or { "?" }) do
+      if (entry ~= "config" and entry ~= "work") or #(fs.listdir(dir .. "/" .. entry) or { "?" })
+          > 0 then
+        return false
+      end
+    end
+    return true
+  end
   for _, name in ipairs(fs.listdir(agent.scratch_root) or {}) do
     if not seen[name] then
-      local state = fs.read_json(agent:scratch_dir(name) .. "/config/" .. STATE_FILE)
-      if type(state) == "table" and state.id == name and state.agent_id == agent.id then
+      local dir = agent:scratch_dir(name)
+      local state = fs.read_json(dir .. "/config/" .. STATE_FILE)
+      if (type(state) == "table" and state.id == name and state.agent_id == agent.id)
+          or (state == nil and empty_skeleton(dir)) then
         clean_half_made(agent, name, nil)
         report.cleaned[#report.cleaned + 1] = name
       else

@@ -93,6 +93,7 @@ function Runner:_read()
           run.queue:put({ kind, payload })
           if kind == "finished" or kind == "exec-timeout" then
             run.ended = true -- its end is queued, even if nobody collects it
+            self:_drop_if_abandoned()
           end
         end
         -- no current run: the record has nobody to go to and is discarded (as upstream)
@@ -203,13 +204,6 @@ end
 -- Run queues ----------------------------------------------------------------------
 
 function Runner:_attach(run_id)
-  local cur = self.current and self.runs[self.current]
-  if cur and self.current ~= run_id and cur.ended and not cur.collecting then
-    -- the current run has finished but its caller never came back for the result
-    -- (a `continued` run left alone): drop it rather than block every later run
-    log:info("dropping the uncollected output of finished run %s", self.current)
-    self:_end_run(self.current)
-  end
   if self.current == nil then
     self.current = run_id
     self.runs[run_id] = self.runs[run_id] or { queue = sched.queue(4096) }
@@ -223,6 +217,11 @@ function Runner:_attach(run_id)
     run = { queue = sched.queue(4096), event = sched.event() }
     self.runs[run_id] = run
     self.order[#self.order + 1] = run_id
+  end
+  run.busy = true
+  self:_drop_if_abandoned()
+  if self.current == run_id then
+    return true
   end
   local ok, err = run.event:wait()
   if not ok and self.current ~= run_id then
@@ -240,6 +239,12 @@ end
 
 function Runner:_end_run(run_id)
   self.runs[run_id] = nil
+  for i, id in ipairs(self.order) do
+    if id == run_id then
+      table.remove(self.order, i)
+      break
+    end
+  end
   if self.current == run_id then
     self.current = nil
     local next_id = table.remove(self.order, 1)
@@ -247,6 +252,17 @@ function Runner:_end_run(run_id)
       self.current = next_id
       self.runs[next_id].event:set()
     end
+  end
+end
+
+-- The current run has finished but nobody is collecting its output (a `continued` run
+-- left alone): when other runs wait, drop it rather than make them wait for a caller
+-- that may never come back.
+function Runner:_drop_if_abandoned()
+  local cur = self.current and self.runs[self.current]
+  if cur and cur.ended and not cur.busy and #self.order > 0 then
+    log:info("dropping the uncollected output of finished run %s", self.current)
+    self:_end_run(self.current)
   end
 end
 
@@ -258,7 +274,6 @@ local TERMINAL = { finished = "finished", ["build-finished"] = "build-finished",
 ---@async
 function Runner:_next_result(run_id, api_version, flush_timeout)
   local run = self.runs[run_id]
-  run.collecting = true
   local records = {}
   local status, exit_code, options = "continued", nil, nil
   local give_up = flush_timeout and (sched.now() + flush_timeout)
@@ -288,7 +303,6 @@ function Runner:_next_result(run_id, api_version, flush_timeout)
       records[#records + 1] = { kind, payload }
     end
   end
-  run.collecting = false
   if status == "finished" or status == "exec-timeout" then
     self:_end_run(run_id)
   end
@@ -388,14 +402,22 @@ function Runner:execute(run_id, mode, code, opts, api_version, flush_timeout)
     return nil, errors.new("VALUE_ERROR", string.format(
       "there is no run %q to %s", run_id, mode))
   end
+  local existing = self.runs[run_id]
+  if existing and existing.busy then
+    -- one caller per run at a time: a second one would steal the first one's output
+    return nil, errors.new("VALUE_ERROR", string.format(
+      "run %q already has a call waiting for its output", run_id))
+  end
   local ok, err = self:_attach(run_id)
   if not ok then
     return nil, err
   end
-  if self.closed then
+  local run = self.runs[run_id]
+  if self.closed or not run then
     self:_end_run(run_id)
     return nil, errors.new("ECLOSED", "the kernel runner connection is closed")
   end
+  run.busy = true
   -- from here on the run owns the output: whatever happens, it must not stay attached
   -- when this call ends without a result
   local pok, res, rerr = pcall(function()
@@ -422,13 +444,17 @@ function Runner:execute(run_id, mode, code, opts, api_version, flush_timeout)
     end
     return self:_next_result(run_id, api_version, flush_timeout)
   end)
+  run.busy = false
   if not pok or res == nil then
-    if self.runs[run_id] then
-      self.runs[run_id].collecting = false
-    end
     self:_end_run(run_id)
     if not pok then
       error(res, 0)
+    end
+  elseif self.current == run_id then
+    -- a run that returned `continued` (or clean/build-finished) may already have ended
+    -- while others wait
+    if run.ended then
+      self:_drop_if_abandoned()
     end
   end
   return res, rerr

@@ -102,6 +102,7 @@ return function(agent, server_stats)
       local avail = agent.resources:available()
       return {
         rpc = server_stats,
+        sched = require("bai.sched").stats(),
         kernels = kernels,
         ports_in_use = agent.ports:in_use(),
         free = { cpu = avail.cpu, mem = avail.mem },
