@@ -462,7 +462,7 @@ local function create_steps(agent, spec, undo)
   local give_up = sched.now() + (lc["init-polling-timeout-sec"] or 60)
   local st
   while true do
-    st, err = runner:wait_ready(math.max(0.1, math.min(2, give_up - sched.now())), 0.5)
+    st, err = runner:wait_ready(math.max(0.1, math.min(2, give_up - sched.now())), 0.1)
     if st then
       break
     end

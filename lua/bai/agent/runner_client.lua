@@ -31,12 +31,14 @@ Runner.__index = Runner
 ---@param repl_out_port integer host port of the runner's PUSH (2001)
 ---@return bai.RunnerClient|nil runner, bai.Error|nil err
 function M.connect(host, repl_in_port, repl_out_port)
-  local input, err = zmq.socket("PUSH", { linger = 50 })
+  -- a container's runner comes up within a fraction of a second: retry the connection
+  -- every 20 ms (ZeroMQ's default is 100 ms) so that the first status gets through early
+  local input, err = zmq.socket("PUSH", { linger = 50, reconnect_ivl = 20 })
   if not input then
     return nil, err
   end
   local output
-  output, err = zmq.socket("PULL", { linger = 50 })
+  output, err = zmq.socket("PULL", { linger = 50, reconnect_ivl = 20 })
   if not output then
     input:close()
     return nil, err
