@@ -13,12 +13,8 @@ sched.block_on(function()
     sched.await(loop.SIGNAL_TOKEN)
     sched.stop()
   end)
-  while true do
-    local frames = sock:recv()
-    if not frames then
-      return
-    end
+  sock:each(function(frames)
     sock:send(frames)
-  end
+  end)
 end)
 return 0

@@ -118,6 +118,28 @@ function Socket:send(frames, timeout)
   end
 end
 
+--- Receive messages until the calling task is cancelled, calling fn(frames) for each.
+--- Any other receive error goes to on_error (if given) and is retried after 0.1 s, so a
+--- broken socket never makes the task spin.
+---@async
+---@param fn fun(frames: string[])
+---@param on_error? fun(err: bai.Error)
+function Socket:each(fn, on_error)
+  while true do
+    local frames, err = self:recv()
+    if frames then
+      fn(frames)
+    elseif err.code == "ECANCELED" then
+      return
+    else
+      if on_error then
+        on_error(err)
+      end
+      sched.sleep(0.1)
+    end
+  end
+end
+
 --- Close the socket (pending messages linger as set by the linger option).
 function Socket:close()
   self.handle:close()

@@ -4,15 +4,7 @@ local sched = require("bai.sched")
 local http = require("bai.http")
 local docker = require("bai.docker")
 
-local function run(fn, secs)
-  local ok, err = sched.block_on(function()
-    fn()
-    return true
-  end, secs or 30)
-  if not ok then
-    error(err, 0)
-  end
-end
+local run = require("helpers.async").run
 
 local PING = "http://localhost" .. docker.API .. "/_ping"
 

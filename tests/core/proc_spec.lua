@@ -2,15 +2,7 @@
 local sched = require("bai.sched")
 local proc = require("bai.proc")
 
-local function run(fn, secs)
-  local ok, err = sched.block_on(function()
-    fn()
-    return true
-  end, secs or 20)
-  if not ok then
-    error(err, 0)
-  end
-end
+local run = require("helpers.async").run
 
 describe("bai.proc", function()
   local opened

@@ -3,16 +3,7 @@
 local sched = require("bai.sched")
 local errors = require("bai.errors")
 
--- Run fn as a task until it ends; re-raise its failure so busted reports it.
-local function run(fn, secs)
-  local ok, err = sched.block_on(function()
-    fn()
-    return true
-  end, secs or 10)
-  if not ok then
-    error(err, 0)
-  end
-end
+local run = require("helpers.async").run
 
 describe("bai.sched", function()
   after_each(function()

@@ -3,15 +3,7 @@
 local sched = require("bai.sched")
 local zmq = require("bai.zmq")
 
-local function run(fn, secs)
-  local ok, err = sched.block_on(function()
-    fn()
-    return true
-  end, secs or 10)
-  if not ok then
-    error(err, 0)
-  end
-end
+local run = require("helpers.async").run
 
 describe("bai.zmq", function()
   local opened

@@ -16,16 +16,7 @@ M.IMAGE_REF = { name = "busybox", project = "bai-test", tag = "latest", registry
 
 --- Run fn as a task until it finishes (default 120 s); re-raise its error.
 function M.run(fn, timeout)
-  local t = sched.spawn(fn, "spec")
-  if not sched.run(t, timeout or 120) then
-    t:cancel()
-    sched.run(t, 5)
-    error("spec task timed out after " .. tostring(timeout or 120) .. " s", 2)
-  end
-  if t.status == "failed" then
-    error(t.err, 0)
-  end
-  return unpack(t.result, 1, t.result.n)
+  return require("helpers.async").run(fn, timeout or 120)
 end
 
 local function repo_root()

@@ -6,6 +6,7 @@ local docker = require("bai.docker")
 local fs = require("bai.fs")
 local sys = require("bai.core.sys")
 local resources = require("bai.agent.resources")
+local kernel = require("bai.agent.kernel")
 local log = require("bai.log").get("bai.agent")
 
 local M = {}
@@ -22,9 +23,7 @@ local function abspath(p)
   if p:sub(1, 1) == "/" then
     return p
   end
-  local cwd = sys.getenv("PWD")
-  local real = fs.realpath(".")
-  return fs.join(real or cwd or "/", (p:gsub("^%./", "")))
+  return fs.join(assert(fs.realpath(".")), (p:gsub("^%./", "")))
 end
 
 --- Where the krunner bundle and the entrypoint live: container.krunner-path, or next to
@@ -66,7 +65,6 @@ function M.new(cfg)
   a.id = cfg.agent.id or ("i-" .. sys.hostname())
   a.scaling_group = cfg.agent["scaling-group"] or "default"
   local rpc = cfg.agent["rpc-listen-addr"]
-  a.rpc_host, a.rpc_port = rpc.host, rpc.port
   -- the address the manager reaches us at (behind NAT: advertised-rpc-addr)
   local adv = cfg.agent["advertised-rpc-addr"] or rpc
   a.agent_addr = string.format("tcp://%s:%d", adv.host, adv.port)
@@ -145,7 +143,7 @@ function Agent:destroy_all(reason)
   local tasks = {}
   for kid, k in pairs(self.kernels) do
     tasks[#tasks + 1] = sched.spawn(function()
-      return require("bai.agent.kernel").destroy(self, kid, k.session_id, reason)
+      return kernel.destroy(self, kid, k.session_id, reason)
     end, "destroy:" .. kid)
   end
   for _, t in ipairs(tasks) do

@@ -10,6 +10,7 @@ local errors = require("bai.errors")
 local docker = require("bai.docker")
 local fs = require("bai.fs")
 local proc = require("bai.proc")
+local sys = require("bai.core.sys")
 local mp = require("bai.msgpack")
 local kconfig = require("bai.agent.kconfig")
 local resources = require("bai.agent.resources")
@@ -64,7 +65,6 @@ local function build_environ(agent, digest, image_info, alloc)
   end
   local kuid = agent.cfg.container["kernel-uid"]
   local kgid = agent.cfg.container["kernel-gid"]
-  local sys = require("bai.core.sys")
   local uid = digest.uid or (kuid and kuid >= 0 and kuid) or sys.getuid()
   local gid = digest.gid or (kgid and kgid >= 0 and kgid) or sys.getgid()
   env.LOCAL_USER_ID = tostring(uid)
@@ -281,7 +281,7 @@ local function create_steps(agent, spec, undo)
     session_id = spec.session_id,
     agent_id = agent.id,
     image = ref,
-    created_at = require("bai.core.sys").time(),
+    created_at = sys.time(),
     scratch_dir = agent:scratch_dir(kid),
     status = "PREPARING",
   }
@@ -333,7 +333,6 @@ local function create_steps(agent, spec, undo)
   for _, s in ipairs(sp) do
     nports = nports + #s.container_ports
   end
-  local sys = require("bai.core.sys")
   local bind = agent.bind_host
   local function host_port_free(p)
     -- skip ports another process holds (the runner ports bind 127.0.0.1, services bind-host)

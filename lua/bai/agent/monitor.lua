@@ -9,6 +9,7 @@
 local sched = require("bai.sched")
 local docker = require("bai.docker")
 local json = require("bai.json")
+local kernel = require("bai.agent.kernel")
 local log = require("bai.log").get("bai.monitor")
 
 local M = {}
@@ -23,7 +24,7 @@ local function clean(agent, kid, why)
     return
   end
   log:info("kernel %s: its container stopped (%s); cleaning up", kid, why)
-  require("bai.agent.kernel").destroy(agent, kid, k.session_id, "self-terminated")
+  kernel.destroy(agent, kid, k.session_id, "self-terminated")
 end
 
 function Monitor:_events()

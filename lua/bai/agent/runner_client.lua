@@ -71,37 +71,33 @@ function M.connect(host, repl_in_port, repl_out_port)
   return r
 end
 
+-- The reader task (cancelled by close()).
 function Runner:_read()
-  while not self.closed do
-    local frames, err = self.output:recv()
-    if not frames then
-      if err.code == "ECANCELED" then
-        return
-      end
-      log:warn("runner receive failed: %s", tostring(err))
-      sched.sleep(0.1)
-    elseif #frames ~= 2 then
+  self.output:each(function(frames)
+    if #frames ~= 2 then
       log:debug("dropped a runner message with %d frames", #frames)
-    else
-      local kind, payload = frames[1], frames[2]
-      if SIDE[kind] then
-        self.side[kind]:put(payload)
-      else
-        if #payload > MAX_RECORD then
-          payload = payload:sub(1, MAX_RECORD)
-        end
-        local run = self.current and self.runs[self.current]
-        if run then
-          run.queue:put({ kind, payload })
-          if kind == "finished" or kind == "exec-timeout" then
-            run.ended = true -- its end is queued, even if nobody collects it
-            self:_drop_if_abandoned()
-          end
-        end
-        -- no current run: the record has nobody to go to and is discarded (as upstream)
+      return
+    end
+    local kind, payload = frames[1], frames[2]
+    if SIDE[kind] then
+      self.side[kind]:put(payload)
+      return
+    end
+    if #payload > MAX_RECORD then
+      payload = payload:sub(1, MAX_RECORD)
+    end
+    local run = self.current and self.runs[self.current]
+    if run then
+      run.queue:put({ kind, payload })
+      if kind == "finished" or kind == "exec-timeout" then
+        run.ended = true -- its end is queued, even if nobody collects it
+        self:_drop_if_abandoned()
       end
     end
-  end
+    -- no current run: the record has nobody to go to and is discarded (as upstream)
+  end, function(err)
+    log:warn("runner receive failed: %s", tostring(err))
+  end)
 end
 
 --- Send one message to the runner.
@@ -157,44 +153,48 @@ function Runner:wait_ready(deadline_s, interval)
     .. "%g s", deadline_s), { cause = last })
 end
 
-local function side_json(self, kind, timeout)
-  local payload, err = self.side[kind]:get(timeout)
-  if not payload then
-    return { status = "failed", error = "timeout" }, err
+-- Send a control message and wait for its JSON reply on the side queue `reply`.
+function Runner:_ask(kind, payload, reply, timeout)
+  local ok, err = self:send(kind, payload)
+  if not ok then
+    return nil, err
   end
-  local v = json.decode(payload)
-  if v == nil then
-    return { status = "failed", error = "invalid reply" }
+  local data, werr = self.side[reply]:get(timeout)
+  if not data then
+    return nil, werr
+  end
+  local v = json.decode(data)
+  if type(v) ~= "table" then
+    return nil, errors.new("EPROTO", "the runner sent an invalid " .. reply .. " reply")
   end
   return v
 end
 
---- The runner's service apps (`get-apps`): {status="done", data=[...]}.
+--- The runner's service apps (`get-apps`): {status="done", data=[...]}, or, as upstream,
+--- {status="failed", error=...} when the runner does not answer properly.
 ---@async
+---@param timeout? number seconds (default 10)
+---@return table result
 function Runner:get_apps(timeout)
-  local ok, err = self:send("get-apps", "")
-  if not ok then
-    return nil, err
+  local v, err = self:_ask("get-apps", "", "apps-result", timeout or 10)
+  if not v then
+    return { status = "failed", error = err.code == "ETIMEDOUT" and "timeout" or err.message }
   end
-  return side_json(self, "apps-result", timeout or 10)
+  return v
 end
 
---- Code completion (`complete`): {suggestions=[...]}.
+--- Code completion (`complete`): {suggestions=[...]}, or nil, err.
 ---@async
+---@param text string
+---@param opts? table
+---@param timeout? number seconds (default 10)
+---@return table|nil result, bai.Error|nil err
 function Runner:complete(text, opts, timeout)
   local body = { code = text }
   for k, v in pairs(opts or {}) do
     body[k] = v
   end
-  local ok, err = self:send("complete", assert(json.encode(body)))
-  if not ok then
-    return nil, err
-  end
-  local payload, werr = self.side.completion:get(timeout or 10)
-  if not payload then
-    return nil, werr
-  end
-  return json.decode(payload)
+  return self:_ask("complete", assert(json.encode(body)), "completion", timeout or 10)
 end
 
 --- Send SIGINT to the running user process (no reply).

@@ -53,25 +53,17 @@ function M.connect(addr, opts)
 end
 
 function Client:_read()
-  while true do
-    local frames, err = self.sock:recv()
-    if not frames then
-      if err.code == "ECANCELED" then
-        return
-      end
-      sched.sleep(0.1) -- a socket error: do not spin
-    else
-      local reply = codec.parse_reply(frames)
-      if reply and reply.seq then
-        local w = self.pending[reply.seq]
-        if w and w.meth == reply.meth then
-          self.pending[reply.seq] = nil
-          w.reply = reply
-          w.event:set()
-        end
+  self.sock:each(function(frames)
+    local reply = codec.parse_reply(frames)
+    if reply and reply.seq then
+      local w = self.pending[reply.seq]
+      if w and w.meth == reply.meth then
+        self.pending[reply.seq] = nil
+        w.reply = reply
+        w.event:set()
       end
     end
-  end
+  end)
 end
 
 --- Call a method. Returns the result value (msgpack nil comes back as bai.msgpack.null),

@@ -248,36 +248,29 @@ function Server:serve()
 end
 
 function Server:_serve()
-  while true do
-    local frames, err = self.sock:recv()
-    if not frames then
-      if err.code == "ECANCELED" then
-        return
-      end
-      log:error("receive failed: %s", tostring(err))
-      sched.sleep(0.1)
+  self.sock:each(function(frames)
+    local msg, perr = codec.parse(frames)
+    if not msg then
+      self.stats.malformed = self.stats.malformed + 1
+      log:warn("dropped a malformed message (%d frames): %s", #frames, perr.message)
+    elseif msg.kind == "ping" then
+      self.stats.pings = self.stats.pings + 1
+      self:_reply(codec.pong(msg))
+    elseif msg.kind == "cancel" then
+      self.stats.cancels = self.stats.cancels + 1
+      log:debug("ignoring CANCEL for %s seq %d", msg.meth, msg.seq)
     else
-      local msg, perr = codec.parse(frames)
-      if not msg then
-        self.stats.malformed = self.stats.malformed + 1
-        log:warn("dropped a malformed message (%d frames): %s", #frames, perr.message)
-      elseif msg.kind == "ping" then
-        self.stats.pings = self.stats.pings + 1
-        self:_reply(codec.pong(msg))
-      elseif msg.kind == "cancel" then
-        self.stats.cancels = self.stats.cancels + 1
-        log:debug("ignoring CANCEL for %s seq %d", msg.meth, msg.seq)
-      else
-        self.stats.requests = self.stats.requests + 1
-        local t
-        t = sched.spawn(function()
-          self:_handle(msg)
-          self.inflight[t] = nil
-        end, "rpc:" .. msg.meth)
-        self.inflight[t] = true
-      end
+      self.stats.requests = self.stats.requests + 1
+      local t
+      t = sched.spawn(function()
+        self:_handle(msg)
+        self.inflight[t] = nil
+      end, "rpc:" .. msg.meth)
+      self.inflight[t] = true
     end
-  end
+  end, function(err)
+    log:error("receive failed: %s", tostring(err))
+  end)
 end
 
 --- Stop taking new requests (in-flight ones go on and can still reply).

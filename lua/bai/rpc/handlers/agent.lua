@@ -1,6 +1,7 @@
 --- RPC handlers: the agent itself (ping, health, gather_hwinfo, gather_hwinfo_v2,
 --- get_local_config).
 local mp = require("bai.msgpack")
+local sched = require("bai.sched")
 local sys = require("bai.core.sys")
 local docker = require("bai.docker")
 
@@ -102,7 +103,7 @@ return function(agent, server_stats)
       local avail = agent.resources:available()
       return {
         rpc = server_stats,
-        sched = require("bai.sched").stats(),
+        sched = sched.stats(),
         kernels = kernels,
         ports_in_use = agent.ports:in_use(),
         free = { cpu = avail.cpu, mem = avail.mem },

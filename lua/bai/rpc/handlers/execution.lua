@@ -1,6 +1,7 @@
 --- RPC handlers: code execution in kernels (execute).
 local errors = require("bai.errors")
 local mp = require("bai.msgpack")
+local kernel = require("bai.agent.kernel")
 
 return function(agent)
   local H = {}
@@ -52,7 +53,7 @@ return function(agent)
       end
       if res.status == "exec-timeout" then
         -- as upstream: a kernel whose run timed out is destroyed
-        require("bai.agent.kernel").destroy(agent, p.kernel_id, p.session_id, "exec-timeout")
+        kernel.destroy(agent, p.kernel_id, p.session_id, "exec-timeout")
       end
       if res.exitCode == nil then
         res.exitCode = mp.null

@@ -184,9 +184,10 @@ return function(agent)
     params = { { "kernel_id", type = "string" }, { "text", type = "string" },
       { "opts", optional = true } },
     run = on_kernel(function(k, p)
-      local res = k.runner:complete(p.text, type(p.opts) == "table" and p.opts or {}, 10)
-      if type(res) ~= "table" then
-        return { result = { status = "failed", error = "timeout", suggestions = mp.array({}) } }
+      local res, err = k.runner:complete(p.text, type(p.opts) == "table" and p.opts or {}, 10)
+      if not res then
+        return { result = { status = "failed", suggestions = mp.array({}),
+          error = err.code == "ETIMEDOUT" and "timeout" or err.message } }
       end
       return { result = { status = "finished", error = mp.null,
         suggestions = mp.array(res.suggestions or {}) } }

@@ -11,52 +11,43 @@ return function(_)
     return #name <= 255 and name:match("^[%w][%w_.%-]*$") ~= nil
   end
 
-  local function check(name)
-    if not valid_name(name) then
-      return nil, errors.new("VALUE_ERROR", string.format(
-        "invalid network name %q: use letters, digits, '_', '.', '-'", name))
+  -- A handler body run only for a valid network name.
+  local function on_valid_name(fn)
+    return function(_, p)
+      if not valid_name(p.network_name) then
+        return nil, errors.new("VALUE_ERROR", string.format(
+          "invalid network name %q: use letters, digits, '_', '.', '-'", p.network_name))
+      end
+      local ok, err = fn(p.network_name)
+      if not ok then
+        return nil, err
+      end
+      return nil
     end
-    return true
   end
 
   H.create_local_network = {
     params = { { "network_name", type = "string" } },
-    run = function(_, p)
-      local ok, err = check(p.network_name)
-      if not ok then
-        return nil, err
-      end
-      local res
-      res, err = docker.network_create({
-        Name = p.network_name,
+    run = on_valid_name(function(name)
+      local res, err = docker.network_create({
+        Name = name,
         Driver = "bridge",
         CheckDuplicate = true,
         Labels = { ["ai.backend.cluster-network"] = "1" },
       })
-      if not res then
-        if err.code == "DOCKER_CONFLICT" then
-          err.wire = "RuntimeError"
-          err.message = "network " .. p.network_name .. " already exists: " .. err.message
-        end
-        return nil, err
+      if not res and err.code == "DOCKER_CONFLICT" then
+        err.wire = "RuntimeError"
+        err.message = "network " .. name .. " already exists: " .. err.message
       end
-      return nil
-    end,
+      return res, err
+    end),
   }
 
   H.destroy_local_network = {
     params = { { "network_name", type = "string" } },
-    run = function(_, p)
-      local ok, err = check(p.network_name)
-      if not ok then
-        return nil, err
-      end
-      ok, err = docker.network_remove(p.network_name)
-      if not ok then
-        return nil, err
-      end
-      return nil
-    end,
+    run = on_valid_name(function(name)
+      return docker.network_remove(name)
+    end),
   }
 
   return H

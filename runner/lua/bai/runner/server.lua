@@ -365,28 +365,24 @@ end
 
 ---@async
 function Server:_receiver()
-  while true do
-    local frames, err = self.inp:recv()
-    if not frames then
-      if err.code == "ECANCELED" then
-        return
-      end
-      log.error("receive failed: %s", tostring(err))
-      sched.sleep(0.1)
-    elseif #frames ~= 2 then
+  self.inp:each(function(frames)
+    if #frames ~= 2 then
       log.warn("dropping a message of %d frames", #frames)
     else
       self:dispatch(frames[1], frames[2])
     end
-  end
+  end, function(err)
+    log.error("receive failed: %s", tostring(err))
+  end)
 end
 
 -- Lifecycle --------------------------------------------------------------------------
 
 ---@async
 function Server:_signals()
-  for _, sig in ipairs({ "TERM", "INT", "PIPE" }) do
-    -- PIPE: routed to the signalfd so that a write to a closed stdin pipe is EPIPE
+  -- (SIGPIPE needs nothing here: the host ignores it, so a write to a closed stdin pipe
+  -- is an EPIPE error)
+  for _, sig in ipairs({ "TERM", "INT" }) do
     assert(loop.signal_watch(sig))
   end
   while true do
