@@ -150,13 +150,7 @@ function M.run(argv, opts)
   end
   -- output still buffered arrives quickly; a descendant that keeps the pipes open is
   -- not waited for: after a grace period its group is killed and the readers stop
-  local give_up = sched.now() + 2
-  for _, r in ipairs(readers) do
-    r:join(math.max(0, give_up - sched.now()))
-    if r.status ~= "done" and r.status ~= "failed" then
-      r:cancel()
-    end
-  end
+  sched.join_all(readers, 2)
   if sopts.new_session then
     p:kill("KILL", true)
   end

@@ -284,6 +284,21 @@ function Task:__tostring()
   return "bai.Task(" .. self.name .. ", " .. self.status .. ")"
 end
 
+--- Join tasks within one shared grace period; those still running after it are
+--- cancelled (their cleanup still runs).
+---@async
+---@param list bai.Task[]
+---@param grace number seconds
+function M.join_all(list, grace)
+  local give_up = loop.now() + grace
+  for _, t in ipairs(list) do
+    t:join(math.max(0, give_up - loop.now()))
+    if t.status ~= "done" and t.status ~= "failed" then
+      t:cancel()
+    end
+  end
+end
+
 --- Install a function called as fn(task, err) when a task fails (logging).
 ---@param fn fun(task: bai.Task, err: any)|nil
 function M.on_error(fn)

@@ -228,13 +228,7 @@ function Runner:_attach(run_id)
   local ok, err = run.event:wait()
   if not ok and self.current ~= run_id then
     -- the waiting caller went away (cancelled): leave the queue of runs as it was
-    for i, id in ipairs(self.order) do
-      if id == run_id then
-        table.remove(self.order, i)
-        break
-      end
-    end
-    self.runs[run_id] = nil
+    self:_end_run(run_id)
   end
   return ok, err
 end

@@ -202,13 +202,7 @@ function Server:run_argv(argv, interactive)
     p:kill("KILL", true)
     code, sig = -1, 9
   end
-  local give_up = sched.now() + M.OUTPUT_GRACE
-  for _, r in ipairs(readers) do
-    r:join(math.max(0, give_up - sched.now()))
-    if r.status ~= "done" and r.status ~= "failed" then
-      r:cancel()
-    end
-  end
+  sched.join_all(readers, M.OUTPUT_GRACE)
   self.proc = nil
   p:close()
   if type(sig) == "number" and sig > 0 then
