@@ -69,7 +69,12 @@ level = "DEBUG"
     opts.toml or "")
   assert(fs.write_file(h.config, toml))
   h.exe = sys.getenv("BAI_AGENT_BIN") or (repo_root() .. "/build/bai-agent")
-  M.launch(h)
+  -- an agent that does not come up must not leave its temp dir behind
+  local ok, err = pcall(M.launch, h)
+  if not ok then
+    fs.rmtree(h.dir)
+    error(err, 0)
+  end
   function h.call(meth, args, kwargs, timeout)
     return h.client:call(meth, mp.array(args or {}), kwargs or {}, timeout or 120)
   end
